@@ -1,0 +1,10 @@
+//! NetFlow v9 (RFC 3954).
+
+use weir_flow::FlowBatch;
+
+use crate::decoder::Cx;
+use crate::error::DecodeError;
+
+pub(crate) fn decode(_cx: &mut Cx<'_>, _datagram: &[u8], _out: &mut FlowBatch) -> Result<(), DecodeError> {
+    Err(DecodeError::UnknownVersion { offset: 0, version: 9 })
+}
