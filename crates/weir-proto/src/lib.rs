@@ -8,6 +8,7 @@ mod decoder;
 mod error;
 pub mod ipfix;
 pub mod netflow;
+pub mod packet;
 mod reader;
 pub mod sflow;
 mod stats;
