@@ -318,6 +318,8 @@ schema! {
     bytes: U64, Export;
     /// Packets, as counted by the exporter before sampling is scaled in.
     packets: U64, Export;
+    /// Flows this record stands for: 1 for a flow record, more for an aggregate (NetFlow v8, IPFIX deltaFlowCount).
+    flows: U64, Export;
     /// Information elements Weir has no column for, kept by enterprise number and id (see [`crate::extra`]).
     extra_fields: Bytes, Export;
 }
