@@ -6,6 +6,7 @@
 
 mod decoder;
 mod error;
+pub mod fuzzing;
 pub mod ipfix;
 pub mod netflow;
 pub mod packet;
