@@ -38,10 +38,10 @@ fn datagrams(mut data: &[u8]) -> impl Iterator<Item = &[u8]> {
     })
 }
 
-/// Feeds datagrams to one [`Decoder`], each with `version` written over its first two bytes when given (so a
-/// target stays in one dialect), from two exporters, advancing time so that pending data expires.
+/// Feeds datagrams to one [`Decoder`], each with `version` written over its first bytes (so a target stays in
+/// one dialect; empty for any), from two exporters, advancing time so that pending data expires.
 /// Checks the decoder's promises: no panic, every column as long as the others, records counted.
-pub fn decode_session(data: &[u8], version: Option<[u8; 2]>) {
+pub fn decode_session(data: &[u8], version: &[u8]) {
     let mut decoder = Decoder::new(tight_limits());
     let mut batch = FlowBatch::new();
     let mut buf = Vec::new();
@@ -49,8 +49,8 @@ pub fn decode_session(data: &[u8], version: Option<[u8; 2]>) {
     for (i, d) in datagrams(data).enumerate() {
         buf.clear();
         buf.extend_from_slice(d);
-        if let (Some(v), Some(head)) = (version, buf.get_mut(..2)) {
-            head.copy_from_slice(&v);
+        if let Some(head) = buf.get_mut(..version.len()) {
+            head.copy_from_slice(version);
         }
         let exporter = IpAddr::V4(Ipv4Addr::new(192, 0, 2, (i % 2) as u8 + 1));
         let before = batch.len();
