@@ -1,2 +1,2 @@
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| weir_proto::fuzzing::decode_session(data, &[0, 0, 0, 5]));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| weir_proto::fuzzing::sflow(data));

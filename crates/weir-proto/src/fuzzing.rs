@@ -41,7 +41,7 @@ fn datagrams(mut data: &[u8]) -> impl Iterator<Item = &[u8]> {
 /// Feeds datagrams to one [`Decoder`], each with `version` written over its first bytes (so a target stays in
 /// one dialect; empty for any), from two exporters, advancing time so that pending data expires.
 /// Checks the decoder's promises: no panic, every column as long as the others, records counted.
-pub fn decode_session(data: &[u8], version: &[u8]) {
+fn decode_session(data: &[u8], version: &[u8]) {
     let mut decoder = Decoder::new(tight_limits());
     let mut batch = FlowBatch::new();
     let mut buf = Vec::new();
@@ -63,5 +63,35 @@ pub fn decode_session(data: &[u8], version: &[u8]) {
     assert_eq!(batch.cols.bytes.len(), rows);
     assert_eq!(batch.cols.extra_fields.len(), rows);
     let records: u64 = decoder.domains().map(|(_, d)| d.counters.records).sum();
-    assert!(records >= rows as u64, "{records} records counted, {rows} flows in the batch");
+    assert!(
+        records >= rows as u64,
+        "{records} records counted, {rows} flows in the batch"
+    );
+}
+
+/// Any dialect, as a collector port receives them.
+pub fn any(data: &[u8]) {
+    decode_session(data, &[]);
+}
+
+/// NetFlow v1, v5, v7 and v8: the first byte picks the version.
+pub fn netflow_legacy(data: &[u8]) {
+    if let Some((&pick, rest)) = data.split_first() {
+        decode_session(rest, &[0, [1, 5, 7, 8][usize::from(pick % 4)]]);
+    }
+}
+
+/// NetFlow v9.
+pub fn netflow_v9(data: &[u8]) {
+    decode_session(data, &[0, 9]);
+}
+
+/// IPFIX.
+pub fn ipfix(data: &[u8]) {
+    decode_session(data, &[0, 10]);
+}
+
+/// sFlow v5.
+pub fn sflow(data: &[u8]) {
+    decode_session(data, &[0, 0, 0, 5]);
 }
