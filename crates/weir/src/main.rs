@@ -1,1 +1,5 @@
+//! `weir`: network flow collector, exporter and analyser.
+
+mod capture;
+
 fn main() {}

@@ -1,0 +1,276 @@
+//! Capture files: pcap (microsecond and nanosecond, either byte order) and pcapng, read frame by frame.
+//!
+//! Frames are read with `pcap-file`'s raw readers so that a record longer than the snap length, or a
+//! timestamp a strict reader would reject, is still handed on (and judged by the packet parser).
+
+use std::fmt;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+
+use pcap_file::pcap::PcapReader;
+use pcap_file::pcapng::blocks::interface_description::{
+    InterfaceDescriptionBlock, InterfaceDescriptionOption,
+};
+use pcap_file::pcapng::{Block, PcapNgReader};
+use pcap_file::{PcapError, TsResolution};
+
+use super::CaptureError;
+use super::link::LinkType;
+
+const NANOS: u64 = 1_000_000_000;
+
+/// One frame's metadata; its bytes are in [`FrameSource::frame`].
+#[derive(Debug, Clone, Copy)]
+pub struct FrameInfo {
+    /// Capture time, nanoseconds since the epoch.
+    pub time: u64,
+    /// The frame's link type, or the code of one Weir does not read.
+    pub link: Result<LinkType, u32>,
+}
+
+/// A pcapng interface: its link type and clock.
+#[derive(Debug, Clone, Copy)]
+struct Interface {
+    link: Result<LinkType, u32>,
+    clock: Clock,
+}
+
+/// How an interface counts time (pcapng `if_tsresol` and `if_tsoffset`).
+#[derive(Debug, Clone, Copy)]
+struct Clock {
+    /// Timestamp units per second.
+    units_per_sec: u64,
+    /// Seconds added to every timestamp.
+    offset_secs: u64,
+}
+
+impl Clock {
+    fn from_idb(idb: &InterfaceDescriptionBlock<'_>) -> Self {
+        let mut clock = Clock {
+            units_per_sec: 1_000_000,
+            offset_secs: 0,
+        };
+        for opt in &idb.options {
+            match *opt {
+                // Top bit set: a power of two; clear: a power of ten. Beyond these a u64 overflows.
+                InterfaceDescriptionOption::IfTsResol(r) if r & 0x80 != 0 && r & 0x7f < 64 => {
+                    clock.units_per_sec = 1 << (r & 0x7f);
+                }
+                InterfaceDescriptionOption::IfTsResol(r) if r < 20 => {
+                    clock.units_per_sec = 10u64.pow(r.into())
+                }
+                InterfaceDescriptionOption::IfTsOffset(s) => clock.offset_secs = s,
+                _ => {}
+            }
+        }
+        clock
+    }
+
+    fn nanos(self, units: u64) -> u64 {
+        let ns = u128::from(units) * u128::from(NANOS) / u128::from(self.units_per_sec.max(1));
+        u64::try_from(ns)
+            .unwrap_or(u64::MAX)
+            .saturating_add(self.offset_secs.saturating_mul(NANOS))
+    }
+}
+
+/// A pcap or pcapng file being read.
+pub struct FrameSource {
+    format: Format,
+    /// The last frame's bytes.
+    frame: Vec<u8>,
+}
+
+enum Format {
+    /// Classic pcap: one link type for the whole file.
+    Pcap {
+        reader: PcapReader<File>,
+        link: Result<LinkType, u32>,
+        /// Whether fractions of a second are nanoseconds (else microseconds).
+        nanos: bool,
+    },
+    /// pcapng: link type and clock per interface.
+    PcapNg {
+        reader: Box<PcapNgReader<File>>,
+        /// Interfaces of the current section.
+        interfaces: Vec<Interface>,
+        /// Time of the last packet, for simple packet blocks, which have none.
+        last_time: u64,
+    },
+}
+
+impl fmt::Debug for FrameSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let format = match self.format {
+            Format::Pcap { .. } => "pcap",
+            Format::PcapNg { .. } => "pcapng",
+        };
+        f.debug_struct("FrameSource")
+            .field("format", &format)
+            .finish_non_exhaustive()
+    }
+}
+
+const PCAPNG_MAGIC: [u8; 4] = [0x0a, 0x0d, 0x0d, 0x0a];
+const PCAP_MAGICS: [[u8; 4]; 4] = [
+    [0xa1, 0xb2, 0xc3, 0xd4],
+    [0xd4, 0xc3, 0xb2, 0xa1],
+    [0xa1, 0xb2, 0x3c, 0x4d],
+    [0x4d, 0x3c, 0xb2, 0xa1],
+];
+
+impl FrameSource {
+    /// Opens a capture file, telling pcap from pcapng by its first bytes.
+    pub fn open(path: &Path) -> Result<Self, CaptureError> {
+        let open_err = |source| CaptureError::Open {
+            path: path.to_owned(),
+            source,
+        };
+        let not_capture = |reason: String| CaptureError::NotACapture {
+            path: path.to_owned(),
+            reason,
+        };
+        let mut magic = [0u8; 4];
+        File::open(path)
+            .and_then(|mut f| f.read_exact(&mut magic))
+            .map_err(|e| match e.kind() {
+                io::ErrorKind::UnexpectedEof => not_capture("shorter than a capture header".into()),
+                _ => open_err(e),
+            })?;
+        let file = File::open(path).map_err(open_err)?;
+        if magic == PCAPNG_MAGIC {
+            let reader = PcapNgReader::new(file).map_err(|e| not_capture(describe(&e)))?;
+            let format = Format::PcapNg {
+                reader: Box::new(reader),
+                interfaces: Vec::new(),
+                last_time: 0,
+            };
+            return Ok(Self {
+                format,
+                frame: Vec::new(),
+            });
+        }
+        if !PCAP_MAGICS.contains(&magic) {
+            return Err(not_capture(format!("unknown magic number {}", hex(&magic))));
+        }
+        let reader = PcapReader::new(file).map_err(|e| not_capture(describe(&e)))?;
+        let header = reader.header();
+        let code = u32::from(header.datalink);
+        let link = LinkType::from_code(code).ok_or(code);
+        let nanos = header.ts_resolution == TsResolution::NanoSecond;
+        Ok(Self {
+            format: Format::Pcap { reader, link, nanos },
+            frame: Vec::new(),
+        })
+    }
+
+    /// The link type code of a pcap file whose single link type Weir does not read.
+    pub fn unsupported_file_link(&self) -> Option<u32> {
+        match self.format {
+            Format::Pcap { link: Err(code), .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    /// The bytes of the frame the last [`next_frame`](Self::next_frame) returned.
+    pub fn frame(&self) -> &[u8] {
+        &self.frame
+    }
+
+    /// Reads the next frame; `None` at the end of the file. `packet` is the number the frame will have,
+    /// for error messages.
+    pub fn next_frame(&mut self, path: &Path, packet: u64) -> Result<Option<FrameInfo>, CaptureError> {
+        let frame = &mut self.frame;
+        match &mut self.format {
+            Format::Pcap { reader, link, nanos } => {
+                let Some(next) = reader.next_raw_packet() else {
+                    return Ok(None);
+                };
+                let raw = next.map_err(|e| read_error(path, packet, e))?;
+                let frac = u64::from(raw.ts_frac) * if *nanos { 1 } else { 1000 };
+                frame.clear();
+                frame.extend_from_slice(&raw.data);
+                Ok(Some(FrameInfo {
+                    time: u64::from(raw.ts_sec) * NANOS + frac,
+                    link: *link,
+                }))
+            }
+            Format::PcapNg {
+                reader,
+                interfaces,
+                last_time,
+            } => loop {
+                let Some(next) = reader.next_block() else {
+                    return Ok(None);
+                };
+                let (iface, units, data) = match next.map_err(|e| read_error(path, packet, e))? {
+                    Block::SectionHeader(_) => {
+                        interfaces.clear();
+                        continue;
+                    }
+                    Block::InterfaceDescription(idb) => {
+                        let code = u32::from(idb.linktype);
+                        let link = LinkType::from_code(code).ok_or(code);
+                        interfaces.push(Interface {
+                            link,
+                            clock: Clock::from_idb(&idb),
+                        });
+                        continue;
+                    }
+                    // pcap-file reads the raw count of units into a Duration's nanoseconds.
+                    Block::EnhancedPacket(epb) => {
+                        let units = u64::try_from(epb.timestamp.as_nanos()).unwrap_or(u64::MAX);
+                        (epb.interface_id, Some(units), epb.data)
+                    }
+                    Block::Packet(pb) => (u32::from(pb.interface_id), Some(pb.timestamp), pb.data),
+                    Block::SimplePacket(spb) => (0, None, spb.data),
+                    _ => continue,
+                };
+                let Some(iface) = interfaces.get(iface as usize) else {
+                    return Err(CaptureError::Read {
+                        path: path.to_owned(),
+                        packet,
+                        reason: format!("packet names interface {iface}, which was not described"),
+                    });
+                };
+                if let Some(units) = units {
+                    *last_time = iface.clock.nanos(units);
+                }
+                frame.clear();
+                frame.extend_from_slice(&data);
+                return Ok(Some(FrameInfo {
+                    time: *last_time,
+                    link: iface.link,
+                }));
+            },
+        }
+    }
+}
+
+/// A read error in words; the end of the file inside a record is a cut-short capture.
+fn read_error(path: &Path, packet: u64, e: PcapError) -> CaptureError {
+    match e {
+        PcapError::IoError(io) if io.kind() == io::ErrorKind::UnexpectedEof => CaptureError::CutShort {
+            path: path.to_owned(),
+            packet,
+        },
+        e => CaptureError::Read {
+            path: path.to_owned(),
+            packet,
+            reason: describe(&e),
+        },
+    }
+}
+
+fn describe(e: &PcapError) -> String {
+    match e {
+        PcapError::IoError(io) if io.kind() == io::ErrorKind::UnexpectedEof => "file ends too early".into(),
+        PcapError::IoError(io) => io.to_string(),
+        e => e.to_string(),
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
