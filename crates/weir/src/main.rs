@@ -1,5 +1,62 @@
 //! `weir`: network flow collector, exporter and analyser.
+//!
+//! Exit codes: 0 on success (also when some datagrams were malformed: they are counted and reported),
+//! 1 when a file cannot be read or the collector cannot start, 2 for bad command-line arguments.
 
 mod capture;
+mod decode_cmd;
+mod flow_output;
+mod ratelimit;
+mod summary;
+mod table;
 
-fn main() {}
+use std::io::IsTerminal as _;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+/// Network flow collector, exporter and analyser.
+#[derive(Debug, Parser)]
+#[command(name = "weir", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Decode the export datagrams of a capture (or raw datagram files) and print the flows.
+    Decode(decode_cmd::DecodeArgs),
+}
+
+/// Logs go to stderr, filtered by `WEIR_LOG` (e.g. `WEIR_LOG=debug`), `info` by default. One-shot commands
+/// leave out timestamps, which only matter for the long-running collector.
+fn init_logging(timestamps: bool) {
+    let filter = EnvFilter::try_from_env("WEIR_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let fmt = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false);
+    if timestamps {
+        fmt.init();
+    } else {
+        fmt.without_time().init();
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(false);
+    let result = match &cli.command {
+        Command::Decode(args) => decode_cmd::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("weir: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -123,9 +123,9 @@ const PCAP_MAGICS: [[u8; 4]; 4] = [
 impl FrameSource {
     /// Opens a capture file, telling pcap from pcapng by its first bytes.
     pub fn open(path: &Path) -> Result<Self, CaptureError> {
-        let open_err = |source| CaptureError::Open {
+        let open_err = |reason| CaptureError::Open {
             path: path.to_owned(),
-            source,
+            reason,
         };
         let not_capture = |reason: String| CaptureError::NotACapture {
             path: path.to_owned(),

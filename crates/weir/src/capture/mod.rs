@@ -24,12 +24,12 @@ use link::Network;
 #[derive(Debug, Error)]
 pub enum CaptureError {
     /// The file could not be opened.
-    #[error("cannot open {}: {source}", path.display())]
+    #[error("cannot open {}: {reason}", path.display())]
     Open {
         /// The file.
         path: PathBuf,
         /// What the system said.
-        source: io::Error,
+        reason: io::Error,
     },
     /// The file is not a pcap or pcapng capture.
     #[error("{} is not a pcap or pcapng capture: {reason}", path.display())]

@@ -1,0 +1,18 @@
+//! Flows written as NDJSON, shared by `weir decode` and the `weir serve` sink.
+
+use std::io::{self, Write};
+
+use weir_flow::FlowBatch;
+use weir_flow::ndjson::{ElementNamer, write_row};
+
+/// Names `extra_fields` keys. No information-element registry is wired in yet, so keys are
+/// `enterprise.id`.
+pub const ELEMENT_NAMER: ElementNamer = |_, _| None;
+
+/// Writes every flow of `batch`, one JSON object per line.
+pub fn write_ndjson(w: &mut impl Write, batch: &FlowBatch) -> io::Result<()> {
+    for i in 0..batch.len() {
+        write_row(w, batch, i, ELEMENT_NAMER)?;
+    }
+    Ok(())
+}
