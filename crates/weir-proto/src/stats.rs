@@ -136,6 +136,9 @@ impl SequenceTracker {
     /// How far back a number may be and still count as reordering rather than a restart.
     const REORDER_WINDOW: u32 = 1 << 16;
 
+    /// How far back the uptime may be and still count as a late datagram rather than a restart, in ms.
+    const REORDER_UPTIME_MS: u32 = 10_000;
+
     /// Observes a datagram with sequence number `seq` that carries `units` units, and the exporter's uptime
     /// in milliseconds where the dialect has one. Updates `counters` and says what happened.
     pub fn observe(
@@ -146,8 +149,11 @@ impl SequenceTracker {
         counters: &mut Counters,
     ) -> SequenceEvent {
         let restarted_uptime = match (self.uptime_ms, uptime_ms) {
-            // Uptime wraps after 49.7 days; a wrap shows as a huge drop that is not a restart.
-            (Some(prev), Some(now)) => now < prev && prev - now < u32::MAX / 2,
+            // Uptime wraps after 49.7 days; a wrap shows as a huge drop that is not a restart. A datagram
+            // that arrives late shows a small drop (its delay), which is not one either.
+            (Some(prev), Some(now)) => {
+                now < prev && prev - now < u32::MAX / 2 && prev - now > Self::REORDER_UPTIME_MS
+            }
             _ => false,
         };
         if uptime_ms.is_some() {
@@ -215,6 +221,19 @@ mod tests {
         assert_eq!(t.observe(1001, 1, None, &mut c), SequenceEvent::InOrder);
         assert_eq!(t.observe(3_000_000_000, 1, None, &mut c), SequenceEvent::Restart);
         assert_eq!(c.restarts, 1);
+    }
+
+    #[test]
+    fn a_late_datagram_with_an_older_uptime_is_no_restart() {
+        let mut c = Counters::default();
+        let mut t = SequenceTracker::default();
+        t.observe(500, 10, Some(90_000), &mut c);
+        assert_eq!(
+            t.observe(520, 10, Some(92_000), &mut c),
+            SequenceEvent::Gap { missing: 10 }
+        );
+        assert_eq!(t.observe(510, 10, Some(91_000), &mut c), SequenceEvent::Late);
+        assert_eq!((c.sequence_gaps, c.lost_records, c.restarts), (1, 10, 0));
     }
 
     #[test]
