@@ -66,4 +66,8 @@ pub(crate) fn decode(
 }
 
 #[cfg(test)]
+mod captures;
+#[cfg(test)]
 mod testing;
+#[cfg(test)]
+mod v8_vectors;

@@ -202,7 +202,9 @@ pub type V5Packet = Packet<V5Header>;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::netflow::testing::{hex, roundtrip};
+    use crate::ErrorKind;
+    use crate::netflow::EncodeError;
+    use crate::netflow::testing::{counters, decode_all, hex, roundtrip};
 
     /// softflowd's first datagram in `netflow5.dat`, two records (the file holds several datagrams).
     const SOFTFLOWD: &str = "0005 0002 00000d35 55451990 10b57740 00000000 00 00 0000
@@ -269,6 +271,114 @@ mod tests {
     fn layouts_have_the_documented_sizes() {
         assert_eq!(V5Packet::HEADER_LEN, 24);
         assert_eq!(V5Record::LEN, 48);
+    }
+
+    fn softflowd() -> V5Packet {
+        V5Packet::read(&mut Reader::new(&hex(SOFTFLOWD))).unwrap()
+    }
+
+    fn encode(packet: &V5Packet) -> Vec<u8> {
+        let mut out = Vec::new();
+        packet.write(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn accepts_padding_shorter_than_a_record() {
+        let mut bytes = hex(SOFTFLOWD);
+        bytes.extend_from_slice(&[0; 47]);
+        let (decoder, batch, outcomes) = decode_all(&[&bytes]);
+        assert_eq!(outcomes[0].error, None);
+        assert_eq!(batch.len(), 2);
+        let c = counters(&decoder, Dialect::NetflowV5, 0);
+        assert_eq!((c.records, c.total_errors()), (2, 0));
+    }
+
+    #[test]
+    fn accepts_more_records_than_the_documented_maximum() {
+        let mut packet = softflowd();
+        packet.records = vec![packet.records[0]; V5Record::MAX_PER_DATAGRAM + 1];
+        let (decoder, batch, outcomes) = decode_all(&[&encode(&packet)]);
+        assert_eq!(outcomes[0].error, None);
+        assert_eq!(batch.len(), 31);
+        assert_eq!(counters(&decoder, Dialect::NetflowV5, 0).records, 31);
+    }
+
+    #[test]
+    fn counts_sequence_gaps_and_restarts_but_not_reordering() {
+        let packet = softflowd();
+        let at = |flow_sequence, sys_uptime| {
+            let clock = ExportClock {
+                sys_uptime,
+                ..packet.header.clock
+            };
+            encode(&V5Packet {
+                header: V5Header {
+                    flow_sequence,
+                    clock,
+                    ..packet.header
+                },
+                ..packet.clone()
+            })
+        };
+        let datagrams = [
+            at(0, 10_000),
+            at(2, 11_000),
+            // Records 4 to 9 never arrive.
+            at(10, 13_000),
+            // The datagram with records 4 and 5 arrives late.
+            at(4, 12_000),
+            at(12, 14_000),
+            // The exporter rebooted: uptime went back, the sequence starts over.
+            at(0, 2_000),
+            at(2, 3_000),
+        ];
+        let datagrams: Vec<_> = datagrams.iter().map(Vec::as_slice).collect();
+        let (decoder, batch, outcomes) = decode_all(&datagrams);
+        assert!(outcomes.iter().all(|o| o.error.is_none()));
+        assert_eq!(batch.len(), 14);
+        let c = counters(&decoder, Dialect::NetflowV5, 0);
+        assert_eq!((c.datagrams, c.records), (7, 14));
+        assert_eq!((c.sequence_gaps, c.lost_records, c.restarts), (1, 6, 1));
+    }
+
+    #[test]
+    fn rejects_a_datagram_without_records() {
+        let mut bytes = hex(SOFTFLOWD);
+        bytes[3] = 0;
+        let (decoder, batch, outcomes) = decode_all(&[&bytes[..24]]);
+        assert_eq!(
+            outcomes[0].error,
+            Some(DecodeError::BadLength {
+                offset: 2,
+                what: "record count",
+                value: 0
+            })
+        );
+        assert!(batch.is_empty());
+        assert_eq!(
+            counters(&decoder, Dialect::NetflowV5, 0).errors_of(ErrorKind::BadLength),
+            1
+        );
+        let empty = V5Packet {
+            records: vec![],
+            ..softflowd()
+        };
+        assert_eq!(empty.write(&mut Vec::new()), Err(EncodeError::NoRecords));
+    }
+
+    #[test]
+    fn rejects_a_truncated_header() {
+        let bytes = hex(SOFTFLOWD);
+        let (_, _, outcomes) = decode_all(&[&bytes[..20]]);
+        assert_eq!(
+            outcomes[0].error,
+            Some(DecodeError::Truncated {
+                offset: 20,
+                needed: 1,
+                available: 0
+            })
+        );
     }
 
     #[test]
