@@ -270,12 +270,14 @@ mod tests {
     #[test]
     fn system_init_time_is_kept() {
         let mut s = OptionsState::default();
+        let mut record = vec![0, 0, 0, 1];
+        record.extend_from_slice(&1_431_516_013_506u64.to_be_bytes());
         absorb(
             &mut s,
             &[FieldSpec::new(149, 4)],
             &[FieldSpec::new(160, 8)],
             false,
-            &[0, 0, 0, 1, 0, 0, 1, 0x4d, 0x4c, 0x5e, 0x0d, 0xc2],
+            &record,
         );
         assert_eq!(s.system_init_ns(), Some(1_431_516_013_506_000_000));
     }

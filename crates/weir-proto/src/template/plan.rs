@@ -215,6 +215,8 @@ pub(crate) struct Op {
     pub len: u16,
     /// Offset in the record (meaningful when the template has no variable-length field).
     pub offset: u16,
+    /// Right shift that turns the 8 bytes at the field's offset into its value (fields of 1 to 8 bytes).
+    pub shift: u8,
     /// Enterprise number (0 for IANA) and element id, for `extra_fields`.
     pub enterprise: u32,
     pub id: u16,
@@ -261,6 +263,11 @@ impl Plan {
                 action: if losing { Action::Extra } else { action },
                 len: f.length,
                 offset: offset.min(usize::from(u16::MAX)) as u16,
+                shift: if (1..=8).contains(&f.length) {
+                    (8 - f.length as u8) * 8
+                } else {
+                    0
+                },
                 enterprise: f.enterprise.unwrap_or(0),
                 id: f.id,
             });
@@ -360,62 +367,64 @@ struct Work<'s> {
 }
 
 impl Work<'_> {
-    #[inline]
-    fn apply(&mut self, op: &Op, v: &[u8], times: &TimeBase) {
+    /// Applies one field: `raw` is its value as an unsigned integer (fields of 1 to 8 bytes), `field` its
+    /// bytes, fetched only by the actions that need them.
+    #[inline(always)]
+    fn apply<'f>(&mut self, op: &Op, raw: u64, field: impl FnOnce() -> &'f [u8], times: &TimeBase) {
         let r = &mut self.rec;
         match op.action {
             Action::Skip => {}
-            Action::Extra => push_extra(self.extra, op.enterprise, op.id, v),
-            Action::Bytes => r.bytes = uint(v),
-            Action::Packets => r.packets = uint(v),
-            Action::Flows => r.flows = uint(v),
-            Action::Proto => r.proto = uint(v) as u8,
-            Action::Tos => r.tos = uint(v) as u8,
-            Action::TcpFlags => r.tcp_flags = uint(v) as u16,
-            Action::SrcPort => r.src_port = uint(v) as u16,
-            Action::DstPort => r.dst_port = uint(v) as u16,
-            Action::SrcAddr => r.src_addr = addr(v),
-            Action::DstAddr => r.dst_addr = addr(v),
-            Action::NextHop => r.next_hop = addr(v),
-            Action::BgpNextHop => r.bgp_next_hop = addr(v),
-            Action::SrcMask => r.src_mask = uint(v) as u8,
-            Action::DstMask => r.dst_mask = uint(v) as u8,
-            Action::InIf => r.in_if = uint(v) as u32,
-            Action::OutIf => r.out_if = uint(v) as u32,
-            Action::SrcAs => r.src_as = uint(v) as u32,
-            Action::DstAs => r.dst_as = uint(v) as u32,
-            Action::Vlan => r.vlan = uint(v) as u16 & 0x0fff,
-            Action::SrcMac => r.src_mac = uint(v),
-            Action::DstMac => r.dst_mac = uint(v),
+            Action::Extra => push_extra(self.extra, op.enterprise, op.id, field()),
+            Action::Bytes => r.bytes = raw,
+            Action::Packets => r.packets = raw,
+            Action::Flows => r.flows = raw,
+            Action::Proto => r.proto = raw as u8,
+            Action::Tos => r.tos = raw as u8,
+            Action::TcpFlags => r.tcp_flags = raw as u16,
+            Action::SrcPort => r.src_port = raw as u16,
+            Action::DstPort => r.dst_port = raw as u16,
+            Action::SrcAddr => r.src_addr = addr(field()),
+            Action::DstAddr => r.dst_addr = addr(field()),
+            Action::NextHop => r.next_hop = addr(field()),
+            Action::BgpNextHop => r.bgp_next_hop = addr(field()),
+            Action::SrcMask => r.src_mask = raw as u8,
+            Action::DstMask => r.dst_mask = raw as u8,
+            Action::InIf => r.in_if = raw as u32,
+            Action::OutIf => r.out_if = raw as u32,
+            Action::SrcAs => r.src_as = raw as u32,
+            Action::DstAs => r.dst_as = raw as u32,
+            Action::Vlan => r.vlan = raw as u16 & 0x0fff,
+            Action::SrcMac => r.src_mac = raw,
+            Action::DstMac => r.dst_mac = raw,
             Action::IcmpTypeCode => {
-                let tc = uint(v) as u16;
+                let tc = raw as u16;
                 r.icmp_type = (tc >> 8) as u8;
                 r.icmp_code = tc as u8;
             }
-            Action::IcmpType => r.icmp_type = uint(v) as u8,
-            Action::IcmpCode => r.icmp_code = uint(v) as u8,
+            Action::IcmpType => r.icmp_type = raw as u8,
+            Action::IcmpCode => r.icmp_code = raw as u8,
             // IE 61: 0 ingress, 1 egress; the schema keeps 0 for "not said".
-            Action::Direction => r.flow_direction = (uint(v) as u8).saturating_add(1).min(2),
-            Action::Forwarding => r.forwarding_status = uint(v) as u8,
-            Action::EndReason => r.flow_end_reason = uint(v) as u8,
-            Action::Etype => r.etype = uint(v) as u16,
-            Action::IpVersion => self.ip_version = uint(v),
-            Action::Start(clock) => match times.convert(clock, uint(v)) {
+            Action::Direction => r.flow_direction = (raw as u8).saturating_add(1).min(2),
+            Action::Forwarding => r.forwarding_status = raw as u8,
+            Action::EndReason => r.flow_end_reason = raw as u8,
+            Action::Etype => r.etype = raw as u16,
+            Action::IpVersion => self.ip_version = raw,
+            Action::Start(clock) => match times.convert(clock, raw) {
                 Some(t) => r.flow_start = t,
-                None => push_extra(self.extra, op.enterprise, op.id, v),
+                None => push_extra(self.extra, op.enterprise, op.id, field()),
             },
-            Action::End(clock) => match times.convert(clock, uint(v)) {
+            Action::End(clock) => match times.convert(clock, raw) {
                 Some(t) => r.flow_end = t,
-                None => push_extra(self.extra, op.enterprise, op.id, v),
+                None => push_extra(self.extra, op.enterprise, op.id, field()),
             },
-            Action::SamplerId => self.sampler = Some(uint(v)),
-            Action::SamplingInterval => self.interval = Some(uint(v)),
+            Action::SamplerId => self.sampler = Some(raw),
+            Action::SamplingInterval => self.interval = Some(raw),
         }
     }
 
     /// Settles what depends on several fields, and appends the flow.
     #[inline]
-    fn finish(mut self, plan: &Plan, options: &OptionsState, out: &mut FlowBatch) {
+    fn finish(&mut self, plan: &Plan, options: &OptionsState, out: &mut FlowBatch) {
         let r = &mut self.rec;
         if let Some(rate) = options.rate_for(self.sampler) {
             r.sampling_rate = rate;
@@ -473,8 +482,9 @@ impl Plan {
             Some(0) => {}
             Some(len) => {
                 let body = r.rest();
-                let mut chunks = body.chunks_exact(len);
-                for record in &mut chunks {
+                for start in (0..body.len() / len).map(|i| i * len) {
+                    // The record and what follows it, so that loads near its end stay in bounds.
+                    let record = body.get(start..).unwrap_or_default();
                     let mut w = Work {
                         rec: *base,
                         sampler: None,
@@ -484,8 +494,13 @@ impl Plan {
                     };
                     for op in &self.ops {
                         let at = usize::from(op.offset);
-                        let v = record.get(at..at + usize::from(op.len)).unwrap_or_default();
-                        w.apply(op, v, times);
+                        let field = || record.get(at..at + usize::from(op.len)).unwrap_or_default();
+                        // One 8-byte load and a shift reads any field of 1 to 8 bytes, while 8 bytes remain.
+                        let raw = match record.get(at..at + 8) {
+                            Some(b) => u64::from_be_bytes(b.try_into().unwrap_or_default()) >> op.shift,
+                            None => uint(field()),
+                        };
+                        w.apply(op, raw, field, times);
                     }
                     w.finish(self, options, out);
                     n += 1;
@@ -509,7 +524,7 @@ impl Plan {
                             fixed => usize::from(fixed),
                         };
                         let v = r.bytes(len)?;
-                        w.apply(op, v, times);
+                        w.apply(op, uint(v), || v, times);
                     }
                     w.finish(self, options, out);
                     n += 1;
