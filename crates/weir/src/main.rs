@@ -4,9 +4,12 @@
 //! 1 when a file cannot be read or the collector cannot start, 2 for bad command-line arguments.
 
 mod capture;
+mod clock;
 mod decode_cmd;
 mod flow_output;
 mod ratelimit;
+mod replay;
+mod serve;
 mod summary;
 mod table;
 
@@ -28,6 +31,10 @@ struct Cli {
 enum Command {
     /// Decode the export datagrams of a capture (or raw datagram files) and print the flows.
     Decode(decode_cmd::DecodeArgs),
+    /// Collect flows: receive NetFlow, IPFIX and sFlow on UDP, decode, write NDJSON, serve /metrics.
+    Serve(serve::ServeArgs),
+    /// Send the export datagrams of a capture to a collector, at their pace or as fast as possible.
+    Replay(replay::ReplayArgs),
 }
 
 /// Logs go to stderr, filtered by `WEIR_LOG` (e.g. `WEIR_LOG=debug`), `info` by default. One-shot commands
@@ -48,9 +55,11 @@ fn init_logging(timestamps: bool) {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(false);
+    init_logging(matches!(cli.command, Command::Serve(_)));
     let result = match &cli.command {
         Command::Decode(args) => decode_cmd::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Replay(args) => replay::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

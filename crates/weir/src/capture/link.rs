@@ -39,20 +39,6 @@ impl LinkType {
             _ => return None,
         })
     }
-
-    /// The LINKTYPE_* code written to capture files.
-    pub fn code(self) -> u32 {
-        match self {
-            Self::Null => 0,
-            Self::Ethernet => 1,
-            Self::Raw => 101,
-            Self::Loop => 108,
-            Self::LinuxSll => 113,
-            Self::LinuxSll2 => 276,
-            Self::Ipv4 => 228,
-            Self::Ipv6 => 229,
-        }
-    }
 }
 
 /// The network layer found in a frame.
@@ -191,18 +177,19 @@ mod tests {
     }
 
     #[test]
-    fn codes_round_trip() {
-        for l in [
-            LinkType::Null,
-            LinkType::Ethernet,
-            LinkType::Raw,
-            LinkType::Loop,
-            LinkType::LinuxSll,
-            LinkType::LinuxSll2,
-            LinkType::Ipv4,
-            LinkType::Ipv6,
-        ] {
-            assert_eq!(LinkType::from_code(l.code()), Some(l));
+    fn knows_the_link_type_codes() {
+        let known = [
+            (0, LinkType::Null),
+            (1, LinkType::Ethernet),
+            (101, LinkType::Raw),
+            (108, LinkType::Loop),
+            (113, LinkType::LinuxSll),
+            (276, LinkType::LinuxSll2),
+            (228, LinkType::Ipv4),
+            (229, LinkType::Ipv6),
+        ];
+        for (code, link) in known {
+            assert_eq!(LinkType::from_code(code), Some(link));
         }
         assert_eq!(LinkType::from_code(12), Some(LinkType::Raw));
         assert_eq!(LinkType::from_code(105), None);

@@ -168,11 +168,6 @@ impl Capture {
         })
     }
 
-    /// The file being read.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// What was found so far.
     pub fn stats(&self) -> &CaptureStats {
         &self.stats

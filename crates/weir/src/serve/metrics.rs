@@ -1,0 +1,354 @@
+//! `/metrics`: the collector's counters in the Prometheus text exposition format (version 0.0.4).
+//!
+//! Written by hand rather than with a metrics crate: the per-exporter counters already exist as
+//! [`Counters`] snapshots that the shards publish, so rendering them on request is a loop over a list, with
+//! no second set of live metric objects to keep in step; the format is small, and the escaping it needs is
+//! tested below.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use crossbeam_channel::Receiver;
+use weir_flow::FlowBatch;
+use weir_proto::{Counters, DomainKey, ErrorKind};
+
+use super::receiver::{DropReason, ListenerStats, RawBatch};
+use super::shard::ShardState;
+use super::sink::SinkStats;
+
+/// The content type of the text format.
+pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// Everything `/metrics` reports, shared with the pipeline.
+#[derive(Debug)]
+pub struct Metrics {
+    /// Per listen address.
+    pub listeners: Vec<Arc<ListenerStats>>,
+    /// Per decoder shard: its queue (to read its depth) and its published counters.
+    pub shards: Vec<(Receiver<RawBatch>, Arc<ShardState>)>,
+    /// The sink's queue and counters.
+    pub sink: (Receiver<FlowBatch>, Arc<SinkStats>),
+}
+
+/// Accumulates metric families in the text format.
+struct Exposition {
+    out: String,
+}
+
+impl Exposition {
+    fn family(&mut self, name: &str, kind: &str, help: &str) {
+        let _ = writeln!(self.out, "# HELP {name} {help}");
+        let _ = writeln!(self.out, "# TYPE {name} {kind}");
+    }
+
+    fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: u64) {
+        self.out.push_str(name);
+        if !labels.is_empty() {
+            self.out.push('{');
+            for (i, (k, v)) in labels.iter().enumerate() {
+                if i > 0 {
+                    self.out.push(',');
+                }
+                let _ = write!(self.out, "{k}=\"");
+                escape_into(&mut self.out, v);
+                self.out.push('"');
+            }
+            self.out.push('}');
+        }
+        let _ = writeln!(self.out, " {value}");
+    }
+}
+
+/// Label values escape backslash, double quote and newline.
+fn escape_into(out: &mut String, v: &str) {
+    for c in v.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// A per-domain metric: name, type, help, and how to read it from [`Counters`].
+type DomainMetric = (&'static str, &'static str, &'static str, fn(&Counters) -> u64);
+
+const DOMAIN_METRICS: &[DomainMetric] = &[
+    (
+        "weir_exporter_datagrams_total",
+        "counter",
+        "Datagrams received from the exporter domain.",
+        |c| c.datagrams,
+    ),
+    (
+        "weir_exporter_bytes_total",
+        "counter",
+        "Bytes of datagrams received from the exporter domain.",
+        |c| c.bytes,
+    ),
+    (
+        "weir_exporter_records_total",
+        "counter",
+        "Flow records decoded.",
+        |c| c.records,
+    ),
+    (
+        "weir_exporter_options_records_total",
+        "counter",
+        "Options data records decoded.",
+        |c| c.options_records,
+    ),
+    (
+        "weir_exporter_counter_samples_total",
+        "counter",
+        "sFlow counter samples decoded.",
+        |c| c.counter_samples,
+    ),
+    (
+        "weir_exporter_templates",
+        "gauge",
+        "Templates and options templates known.",
+        |c| c.templates,
+    ),
+    (
+        "weir_exporter_pending_records",
+        "gauge",
+        "Data records waiting for their template.",
+        |c| c.pending_records,
+    ),
+    (
+        "weir_exporter_late_records_total",
+        "counter",
+        "Records decoded after their template came.",
+        |c| c.late_records,
+    ),
+    (
+        "weir_exporter_sequence_gaps_total",
+        "counter",
+        "Times the sequence number jumped forward.",
+        |c| c.sequence_gaps,
+    ),
+    (
+        "weir_exporter_lost_records_total",
+        "counter",
+        "Records estimated lost before reaching Weir.",
+        |c| c.lost_records,
+    ),
+    (
+        "weir_exporter_restarts_total",
+        "counter",
+        "Times the exporter restarted.",
+        |c| c.restarts,
+    ),
+];
+
+impl Metrics {
+    /// Every metric, as the text format.
+    pub fn render(&self) -> String {
+        let mut e = Exposition {
+            out: String::with_capacity(4096),
+        };
+        self.render_receiver(&mut e);
+        self.render_exporters(&mut e);
+        let (queue, sink) = &self.sink;
+        e.family("weir_sink_flows_total", "counter", "Flows written to the output.");
+        e.sample("weir_sink_flows_total", &[], sink.flows.load(Ordering::Relaxed));
+        e.family(
+            "weir_sink_errors_total",
+            "counter",
+            "Failed writes to the output.",
+        );
+        e.sample("weir_sink_errors_total", &[], sink.errors.load(Ordering::Relaxed));
+        e.family(
+            "weir_sink_queue_depth",
+            "gauge",
+            "Flow batches waiting for the writer.",
+        );
+        e.sample("weir_sink_queue_depth", &[], queue.len() as u64);
+        e.out
+    }
+
+    fn render_receiver(&self, e: &mut Exposition) {
+        let addrs: Vec<String> = self.listeners.iter().map(|l| l.addr.to_string()).collect();
+        let each =
+            |e: &mut Exposition, name: &str, kind: &str, help: &str, f: &dyn Fn(&ListenerStats) -> u64| {
+                e.family(name, kind, help);
+                for (l, a) in self.listeners.iter().zip(&addrs) {
+                    e.sample(name, &[("listener", a)], f(l));
+                }
+            };
+        each(
+            e,
+            "weir_receiver_datagrams_total",
+            "counter",
+            "Datagrams read from the socket.",
+            &|l| l.datagrams.load(Ordering::Relaxed),
+        );
+        each(
+            e,
+            "weir_receiver_bytes_total",
+            "counter",
+            "Bytes of datagrams read from the socket.",
+            &|l| l.bytes.load(Ordering::Relaxed),
+        );
+        each(
+            e,
+            "weir_receiver_errors_total",
+            "counter",
+            "Failed socket reads.",
+            &|l| l.errors.load(Ordering::Relaxed),
+        );
+        each(
+            e,
+            "weir_receiver_buffer_bytes",
+            "gauge",
+            "Receive buffer the kernel granted each socket.",
+            &|l| l.recv_buffer,
+        );
+        e.family(
+            "weir_receiver_drops_total",
+            "counter",
+            "Datagrams dropped by the receiver, by reason.",
+        );
+        for (l, a) in self.listeners.iter().zip(&addrs) {
+            for r in DropReason::ALL {
+                e.sample(
+                    "weir_receiver_drops_total",
+                    &[("listener", a), ("reason", r.as_str())],
+                    l.drops_of(r),
+                );
+            }
+        }
+        e.family(
+            "weir_decoder_queue_depth",
+            "gauge",
+            "Datagram batches waiting for the decoder shard.",
+        );
+        for (i, (queue, _)) in self.shards.iter().enumerate() {
+            e.sample(
+                "weir_decoder_queue_depth",
+                &[("shard", &i.to_string())],
+                queue.len() as u64,
+            );
+        }
+        e.family(
+            "weir_decoder_queue_capacity",
+            "gauge",
+            "Datagram batches the decoder shard's queue holds.",
+        );
+        for (i, (queue, _)) in self.shards.iter().enumerate() {
+            let cap = queue.capacity().unwrap_or(0) as u64;
+            e.sample("weir_decoder_queue_capacity", &[("shard", &i.to_string())], cap);
+        }
+    }
+
+    fn render_exporters(&self, e: &mut Exposition) {
+        fn with(l: &[String; 3]) -> [(&'static str, &str); 3] {
+            [("exporter", &l[0]), ("dialect", &l[1]), ("domain", &l[2])]
+        }
+        let mut domains: Vec<(DomainKey, Counters)> =
+            self.shards.iter().flat_map(|(_, s)| s.counters()).collect();
+        domains.sort_by_key(|(k, _)| *k);
+        let labels: Vec<[String; 3]> = domains
+            .iter()
+            .map(|(k, _)| {
+                [
+                    k.exporter.to_string(),
+                    k.dialect.as_str().to_owned(),
+                    k.domain.to_string(),
+                ]
+            })
+            .collect();
+        for &(name, kind, help, read) in DOMAIN_METRICS {
+            e.family(name, kind, help);
+            for ((_, c), l) in domains.iter().zip(&labels) {
+                e.sample(name, &with(l), read(c));
+            }
+        }
+        let name = "weir_exporter_errors_total";
+        e.family(name, "counter", "Decode errors, by kind.");
+        for ((_, c), l) in domains.iter().zip(&labels) {
+            for kind in ErrorKind::ALL {
+                let [a, b, d] = with(l);
+                e.sample(name, &[a, b, d, ("kind", kind.as_str())], c.errors_of(kind));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossbeam_channel::bounded;
+    use std::sync::atomic::AtomicU64;
+    use weir_proto::Dialect;
+
+    #[test]
+    fn escapes_label_values() {
+        let mut e = Exposition { out: String::new() };
+        e.sample("m", &[("a", "x\"y\\z\nw"), ("b", "plain")], 3);
+        assert_eq!(e.out, "m{a=\"x\\\"y\\\\z\\nw\",b=\"plain\"} 3\n");
+    }
+
+    #[test]
+    fn renders_receiver_exporter_and_sink_counters() {
+        let listener = ListenerStats {
+            addr: "0.0.0.0:2055".parse().unwrap(),
+            datagrams: AtomicU64::new(12),
+            bytes: AtomicU64::new(3400),
+            drops: [AtomicU64::new(2), AtomicU64::new(0), AtomicU64::new(1)],
+            errors: AtomicU64::new(0),
+            recv_buffer: 425_984,
+        };
+        let (_tx, rx) = bounded::<RawBatch>(8);
+        let state = Arc::new(ShardState::default());
+        let mut c = Counters {
+            datagrams: 10,
+            records: 300,
+            templates: 2,
+            ..Counters::default()
+        };
+        c.error(ErrorKind::Truncated);
+        let key = DomainKey {
+            exporter: "192.0.2.1".parse().unwrap(),
+            dialect: Dialect::Ipfix,
+            domain: 7,
+        };
+        state.publish(vec![(key, c)]);
+        let (_stx, srx) = bounded::<FlowBatch>(4);
+        let sink = Arc::new(SinkStats::default());
+        sink.flows.store(300, Ordering::Relaxed);
+        let m = Metrics {
+            listeners: vec![Arc::new(listener)],
+            shards: vec![(rx, state)],
+            sink: (srx, sink),
+        };
+        let text = m.render();
+        for line in [
+            "# TYPE weir_receiver_datagrams_total counter",
+            "weir_receiver_datagrams_total{listener=\"0.0.0.0:2055\"} 12",
+            "weir_receiver_drops_total{listener=\"0.0.0.0:2055\",reason=\"queue_full\"} 2",
+            "weir_receiver_drops_total{listener=\"0.0.0.0:2055\",reason=\"oversize\"} 1",
+            "weir_receiver_buffer_bytes{listener=\"0.0.0.0:2055\"} 425984",
+            "weir_decoder_queue_capacity{shard=\"0\"} 8",
+            "weir_exporter_records_total{exporter=\"192.0.2.1\",dialect=\"ipfix\",domain=\"7\"} 300",
+            "# TYPE weir_exporter_templates gauge",
+            "weir_exporter_templates{exporter=\"192.0.2.1\",dialect=\"ipfix\",domain=\"7\"} 2",
+            "weir_exporter_errors_total{exporter=\"192.0.2.1\",dialect=\"ipfix\",domain=\"7\",kind=\"truncated\"} 1",
+            "weir_sink_flows_total 300",
+        ] {
+            assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
+        }
+        // Every sample line belongs to the family declared above it.
+        let mut family = "";
+        for line in text.lines() {
+            if let Some(rest) = line.strip_prefix("# TYPE ") {
+                family = rest.split(' ').next().unwrap();
+            } else if !line.starts_with('#') {
+                assert!(line.starts_with(family), "{line} outside its family {family}");
+            }
+        }
+    }
+}
