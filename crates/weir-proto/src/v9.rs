@@ -139,3 +139,6 @@ pub(crate) fn decode(cx: &mut Cx<'_>, datagram: &[u8], out: &mut FlowBatch) -> R
     *domain.templates() = cache;
     error.map_or(Ok(()), Err)
 }
+
+#[cfg(test)]
+mod tests;
