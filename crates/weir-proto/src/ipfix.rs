@@ -158,3 +158,6 @@ pub(crate) fn decode(cx: &mut Cx<'_>, datagram: &[u8], out: &mut FlowBatch) -> R
     }
     error.map_or(Ok(()), Err)
 }
+
+#[cfg(test)]
+mod tests;
