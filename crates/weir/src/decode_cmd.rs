@@ -11,7 +11,8 @@ use clap::{Args, ValueEnum};
 use tracing::warn;
 use weir_flow::FlowBatch;
 use weir_flow::time::NANOS_PER_SEC;
-use weir_proto::{Decoder, Reader};
+use weir_proto::ipfix::MessageFramer;
+use weir_proto::{Decoder, Dialect, Reader};
 
 use crate::capture::{Capture, CaptureError, CaptureStats};
 use crate::ratelimit::{RateLimiter, Verdict};
@@ -29,8 +30,9 @@ pub struct DecodeArgs {
         conflicts_with = "raw"
     )]
     captures: Vec<PathBuf>,
-    /// Read files that each hold one raw export datagram instead, in the order given. Their received time
-    /// is the export time in the datagram's header (0, shown as null, for sFlow, which has none).
+    /// Read files that each hold one raw export datagram instead, in the order given. A file that starts
+    /// with an IPFIX message is read as an IPFIX file (RFC 5655): its messages, end to end, one by one.
+    /// The received time is the export time in each header (0, shown as null, for sFlow, which has none).
     #[arg(long, value_name = "FILE", num_args = 1..)]
     raw: Vec<PathBuf>,
     /// Exporter address the datagrams are credited to. Default: the packet's source address for
@@ -62,8 +64,10 @@ const EXPIRE_EVERY: u64 = NANOS_PER_SEC;
 /// Where a datagram came from, for messages.
 #[derive(Debug, Clone, Copy)]
 enum Origin<'a> {
+    /// A packet of a capture.
     Packet { file: &'a Path, packet: u64 },
-    File(&'a Path),
+    /// A raw file, from this byte on.
+    File { file: &'a Path, at: usize },
 }
 
 /// One decoding run: the decoder, the flows waiting to be printed, and the tallies.
@@ -110,9 +114,9 @@ impl<W: Write> Session<W> {
         if let Some(e) = outcome.error {
             self.malformed += 1;
             if let Verdict::Log { suppressed } = self.limiter.check(&exporter, time) {
-                let (file, packet) = match origin {
-                    Origin::Packet { file, packet } => (file, Some(packet)),
-                    Origin::File(file) => (file, None),
+                let (file, packet, at) = match origin {
+                    Origin::Packet { file, packet } => (file, Some(packet), None),
+                    Origin::File { file, at } => (file, None, (at > 0).then_some(at)),
                 };
                 warn!(
                     exporter = %exporter,
@@ -120,6 +124,7 @@ impl<W: Write> Session<W> {
                     domain = outcome.domain.domain,
                     file = %file.display(),
                     packet,
+                    file_offset = at,
                     offset = e.offset(),
                     suppressed = (suppressed > 0).then_some(suppressed),
                     "Malformed datagram: {e}."
@@ -186,7 +191,9 @@ pub fn run(args: &DecodeArgs) -> anyhow::Result<()> {
             args.exporter.unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST)),
         )
     };
-    let result = result.and_then(|()| session.flush().map_err(anyhow::Error::from));
+    // Flows decoded before a read error are written too.
+    let flushed = session.flush().map_err(anyhow::Error::from);
+    let result = result.and(flushed);
     match result {
         // A closed pipe (`weir decode x.pcap | head`) is the reader's choice, not an error.
         Err(e)
@@ -232,8 +239,43 @@ fn decode_captures<W: Write>(
 
 fn decode_raw<W: Write>(session: &mut Session<W>, paths: &[PathBuf], exporter: IpAddr) -> anyhow::Result<()> {
     for path in paths {
-        let datagram = fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        session.datagram(exporter, export_time(&datagram), &datagram, Origin::File(path))?;
+        let bytes = fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        if Decoder::detect(&bytes) != Dialect::Ipfix {
+            session.datagram(
+                exporter,
+                export_time(&bytes),
+                &bytes,
+                Origin::File { file: path, at: 0 },
+            )?;
+            continue;
+        }
+        let mut framer = MessageFramer::new();
+        framer.push(&bytes);
+        loop {
+            let at = framer.offset();
+            match framer.next_message() {
+                Some(Ok(message)) => {
+                    session.datagram(
+                        exporter,
+                        export_time(message),
+                        message,
+                        Origin::File { file: path, at },
+                    )?;
+                }
+                // What is left cannot be framed (or is cut short): the decoder says why, and counts it.
+                Some(Err(_)) | None => {
+                    if let Some(rest) = bytes.get(at..).filter(|r| !r.is_empty()) {
+                        session.datagram(
+                            exporter,
+                            export_time(rest),
+                            rest,
+                            Origin::File { file: path, at },
+                        )?;
+                    }
+                    break;
+                }
+            }
+        }
     }
     Ok(())
 }

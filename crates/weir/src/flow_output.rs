@@ -5,9 +5,9 @@ use std::io::{self, Write};
 use weir_flow::FlowBatch;
 use weir_flow::ndjson::{ElementNamer, write_row};
 
-/// Names `extra_fields` keys. No information-element registry is wired in yet, so keys are
-/// `enterprise.id`.
-pub const ELEMENT_NAMER: ElementNamer = |_, _| None;
+/// Names `extra_fields` keys from the IPFIX information-element registries (IANA and the vendors'); keys
+/// of elements no registry knows stay `enterprise.id`.
+pub const ELEMENT_NAMER: ElementNamer = weir_proto::template::element_name;
 
 /// Writes every flow of `batch`, one JSON object per line.
 pub fn write_ndjson(w: &mut impl Write, batch: &FlowBatch) -> io::Result<()> {

@@ -24,6 +24,8 @@ use socket2::{Domain, Protocol, Socket, Type};
 use tracing::warn;
 
 use super::config::ServeConfig;
+use weir_flow::time::NANOS_PER_SEC;
+
 use crate::clock::now;
 use crate::ratelimit::{RateLimiter, Verdict};
 
@@ -217,22 +219,24 @@ impl Reader {
         let mut headers = MultiHeaders::<SockaddrStorage>::preallocate(BATCH, None);
         let mut received: Vec<(usize, Option<SocketAddr>, bool)> = Vec::with_capacity(BATCH);
         let mut pending: Vec<Option<RawBatch>> = self.shards.iter().map(|_| None).collect();
-        let mut error_log = RateLimiter::new(1, 10_000_000_000);
+        let mut error_log = RateLimiter::new(1, 10 * NANOS_PER_SEC);
         while !self.stop.load(Ordering::Relaxed) {
             received.clear();
             let result = {
                 let mut iovs: Vec<[IoSliceMut<'_>; 1]> =
                     buf.chunks_exact_mut(slot).map(|c| [IoSliceMut::new(c)]).collect();
+                // MSG_TRUNC makes the kernel report a longer datagram's real length.
+                let flags = MsgFlags::MSG_WAITFORONE | MsgFlags::MSG_TRUNC;
                 recvmmsg(
                     self.socket.as_raw_fd(),
                     &mut headers,
                     iovs.iter_mut(),
-                    MsgFlags::MSG_WAITFORONE,
+                    flags,
                     None,
                 )
                 .map(|msgs| {
                     for m in msgs {
-                        let truncated = m.flags.contains(MsgFlags::MSG_TRUNC);
+                        let truncated = m.flags.contains(MsgFlags::MSG_TRUNC) || m.bytes > slot;
                         received.push((m.bytes, m.address.and_then(socket_addr), truncated));
                     }
                 })
