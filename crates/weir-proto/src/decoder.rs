@@ -86,6 +86,14 @@ impl Domain {
         }
     }
 
+    /// The sFlow state (sample sequences per source, latest interface counters), if this domain has any.
+    pub fn sflow_state(&self) -> Option<&sflow::SflowState> {
+        match &self.state {
+            DialectState::Sflow(s) => Some(s),
+            _ => None,
+        }
+    }
+
     /// The sFlow state, made on first use.
     pub(crate) fn sflow(&mut self) -> &mut sflow::SflowState {
         if !matches!(self.state, DialectState::Sflow(_)) {
