@@ -1,6 +1,9 @@
 //! `weir serve` end to end: start it on loopback with ephemeral ports, replay a capture into it with
 //! `weir replay`, stop it with SIGTERM, and check what it wrote and counted.
 
+// A failed unwrap in the helpers below is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};

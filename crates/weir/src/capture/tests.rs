@@ -97,8 +97,11 @@ fn with_prefix(prefix: &[u8], ip: &[u8]) -> Vec<u8> {
     [prefix, ip].concat()
 }
 
-/// Reads every datagram of a capture as (packet, time, src, dst, payload).
-fn read_all(path: &Path) -> (Vec<(u64, u64, SocketAddr, SocketAddr, Vec<u8>)>, CaptureStats) {
+/// A datagram read back: (packet, time, src, dst, payload).
+type Found = (u64, u64, SocketAddr, SocketAddr, Vec<u8>);
+
+/// Reads every datagram of a capture.
+fn read_all(path: &Path) -> (Vec<Found>, CaptureStats) {
     let mut c = Capture::open(path).unwrap();
     let mut out = Vec::new();
     while let Some(d) = c.next().unwrap() {

@@ -1,6 +1,7 @@
 //! Helpers shared by the tests that run the `weir` binary.
 
-#![allow(dead_code)]
+// Each test file uses some of these; a failed unwrap in a helper is a failed test.
+#![allow(dead_code, clippy::unwrap_used)]
 
 use std::fs;
 use std::path::{Path, PathBuf};
