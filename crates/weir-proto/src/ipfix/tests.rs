@@ -87,7 +87,7 @@ fn decodes_variable_length_and_enterprise_fields_into_extra_fields() {
         (v["src_addr"].as_str(), v["observation_domain"].as_u64()),
         (Some("10.0.0.1"), Some(9))
     );
-    let c = counters(&d, crate::Dialect::Ipfix, 9);
+    let c = counters(&d, Dialect::Ipfix, 9);
     assert_eq!((c.records, c.templates, c.total_errors()), (2, 2, 0));
 }
 
@@ -184,7 +184,7 @@ fn softflowd_uptime_fields_use_system_init_time_from_options() {
         ),
         (Some(49935), Some(443), Some(26))
     );
-    let c = counters(&d, crate::Dialect::Ipfix, 0);
+    let c = counters(&d, Dialect::Ipfix, 0);
     assert_eq!((c.records, c.options_records, c.total_errors()), (12, 1, 0));
 }
 
@@ -237,7 +237,7 @@ fn netscaler_variable_length_strings_are_kept() {
         "3-byte length form"
     );
     // One set in the data message refers to a template this capture never sends.
-    let c = counters(&d, crate::Dialect::Ipfix, 0);
+    let c = counters(&d, Dialect::Ipfix, 0);
     assert_eq!((c.records, c.pending_records, c.templates), (3, 1, 7));
 }
 
@@ -246,18 +246,18 @@ fn data_without_templates_waits_then_expires() {
     let mut d = Decoder::default();
     let mut out = FlowBatch::new();
     let data = capture("logstash-codec-netflow/ipfix_test_netscaler_data.dat");
-    let o = feed(&mut d, &[data.clone()], &mut out);
+    let o = feed(&mut d, std::slice::from_ref(&data), &mut out);
     assert_eq!((o[0].records, o[0].error.as_ref()), (0, None));
-    let held = counters(&d, crate::Dialect::Ipfix, 0).pending_records;
+    let held = counters(&d, Dialect::Ipfix, 0).pending_records;
     assert_eq!(held, 4);
     d.expire(RECEIVED + d.limits().pending_hold_ns);
     assert_eq!(
-        counters(&d, crate::Dialect::Ipfix, 0).pending_records,
+        counters(&d, Dialect::Ipfix, 0).pending_records,
         held,
         "not yet past the hold time"
     );
     d.expire(RECEIVED + d.limits().pending_hold_ns + 1);
-    let c = counters(&d, crate::Dialect::Ipfix, 0);
+    let c = counters(&d, Dialect::Ipfix, 0);
     assert_eq!(
         (c.pending_records, c.errors_of(ErrorKind::TemplateTimeout)),
         (0, held)
@@ -271,7 +271,7 @@ fn data_without_templates_waits_then_expires() {
         ],
         &mut out,
     );
-    let c = counters(&d, crate::Dialect::Ipfix, 0);
+    let c = counters(&d, Dialect::Ipfix, 0);
     assert_eq!((c.late_records, c.records, c.pending_records), (3, 3, 1));
 }
 
@@ -337,7 +337,7 @@ fn openbsd_pflow_and_mikrotik_decode() {
         (Some("192.168.224.1"), Some(13), Some(7))
     );
     assert_eq!(v["extra_fields"]["postNATSourceIPv4Address"], "c0a8e6d8");
-    assert_eq!(counters(&d, crate::Dialect::Ipfix, 0).records, 46);
+    assert_eq!(counters(&d, Dialect::Ipfix, 0).records, 46);
 }
 
 #[test]
@@ -347,7 +347,7 @@ fn options_only_messages_count_options_records() {
         "ipfix_test_juniper_mx240_junos151r6s3_data512.dat",
     ]);
     assert_eq!(out.len(), 0);
-    let c = counters(&d, crate::Dialect::Ipfix, 524_288);
+    let c = counters(&d, Dialect::Ipfix, 524_288);
     assert_eq!((c.options_records, c.templates, c.records), (1, 1, 0));
 }
 

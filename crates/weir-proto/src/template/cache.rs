@@ -43,12 +43,18 @@ pub struct TemplateCache {
     pub(crate) held_last: bool,
 }
 
-/// Shortest record of a field list (variable-length fields count their one length byte), and whether
-/// every field has a fixed length.
-fn record_len(fields: &[FieldSpec]) -> usize {
+/// Shortest record of a field list. With `variable` (IPFIX), a length of 65535 marks a variable-length
+/// field, which takes at least its one length byte; in NetFlow v9 it is a length like any other.
+fn record_len(fields: &[FieldSpec], variable: bool) -> usize {
     fields
         .iter()
-        .map(|f| if f.is_variable() { 1 } else { usize::from(f.length) })
+        .map(|f| {
+            if variable && f.is_variable() {
+                1
+            } else {
+                usize::from(f.length)
+            }
+        })
         .sum()
 }
 
@@ -126,12 +132,13 @@ impl TemplateCache {
     pub(crate) fn define(
         &mut self,
         t: TemplateRecord,
+        variable: bool,
         offset: usize,
         limits: &Limits,
         counters: &mut Counters,
         out: &mut FlowBatch,
     ) -> Result<(), DecodeError> {
-        self.admit(t.id, record_len(&t.fields), offset, limits)?;
+        self.admit(t.id, record_len(&t.fields, variable), offset, limits)?;
         if matches!(self.templates.get(&t.id), Some(Template::Data { fields, .. }) if *fields == t.fields) {
             return Ok(());
         }
@@ -151,12 +158,13 @@ impl TemplateCache {
     pub(crate) fn define_options(
         &mut self,
         t: OptionsTemplateRecord,
+        variable: bool,
         offset: usize,
         limits: &Limits,
         counters: &mut Counters,
         out: &mut FlowBatch,
     ) -> Result<(), DecodeError> {
-        let min_len = record_len(&t.scope_fields) + record_len(&t.fields);
+        let min_len = record_len(&t.scope_fields, variable) + record_len(&t.fields, variable);
         self.admit(t.id, min_len, offset, limits)?;
         self.templates.insert(
             t.id,

@@ -305,7 +305,7 @@ impl ExportBuilder {
             count += records.len();
             data_records += records.len();
         }
-        let out = match self.dialect {
+        match self.dialect {
             Format::V9 => {
                 let header = v9::Header {
                     version: 9,
@@ -332,14 +332,13 @@ impl ExportBuilder {
                 self.sequence = self.sequence.wrapping_add(data_records as u32);
                 ipfix::Message { header, sets }.encode()
             }
-        };
-        out
+        }
     }
 }
 
 /// Pads a set body to a multiple of 4 bytes with zeros (RFC 7011 3.3.1; RFC 3954 5.3).
 fn pad(bytes: &mut Vec<u8>) {
-    while bytes.len() % 4 != 0 {
+    while !bytes.len().is_multiple_of(4) {
         bytes.push(0);
     }
 }

@@ -11,6 +11,8 @@ pub mod record;
 mod sets;
 #[cfg(test)]
 pub(crate) mod testing;
+#[cfg(test)]
+mod tests;
 
 use std::net::IpAddr;
 

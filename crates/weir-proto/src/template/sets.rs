@@ -179,18 +179,18 @@ fn templates(
         match (wire, options) {
             (Wire::V9, false) => {
                 let t = TemplateRecord::parse_v9(&mut body)?;
-                cache.define(t, offset, limits, counters, out)?;
+                cache.define(t, false, offset, limits, counters, out)?;
             }
             (Wire::V9, true) => {
                 let t = OptionsTemplateRecord::parse_v9(&mut body)?;
-                cache.define_options(t, offset, limits, counters, out)?;
+                cache.define_options(t, false, offset, limits, counters, out)?;
             }
             (Wire::Ipfix, false) => {
                 let t = TemplateRecord::parse_ipfix(&mut body)?;
                 match (t.is_withdrawal(), t.id) {
                     (true, 2) => cache.withdraw_all(false, counters),
                     (true, id) => cache.withdraw(id, counters),
-                    (false, _) => cache.define(t, offset, limits, counters, out)?,
+                    (false, _) => cache.define(t, true, offset, limits, counters, out)?,
                 }
             }
             (Wire::Ipfix, true) => {
@@ -198,7 +198,7 @@ fn templates(
                 match (t.is_withdrawal(), t.id) {
                     (true, 3) => cache.withdraw_all(true, counters),
                     (true, id) => cache.withdraw(id, counters),
-                    (false, _) => cache.define_options(t, offset, limits, counters, out)?,
+                    (false, _) => cache.define_options(t, true, offset, limits, counters, out)?,
                 }
             }
         }
