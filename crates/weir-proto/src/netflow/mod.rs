@@ -68,6 +68,8 @@ pub(crate) fn decode(
 #[cfg(test)]
 mod captures;
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 mod testing;
 #[cfg(test)]
 mod v8_vectors;

@@ -93,7 +93,11 @@ macro_rules! fixed_layout {
 
             #[inline]
             fn read(r: &mut $crate::reader::Reader<'_>) -> Result<Self, $crate::error::DecodeError> {
-                Ok(Self { $( $field: $crate::netflow::wire::Wire::read(r)?, )+ })
+                // One length check for the whole layout; the field reads from a part of known length then
+                // have nothing left to check, and compile to plain loads from the datagram.
+                let offset = r.offset();
+                let f = &mut $crate::reader::Reader::at(r.bytes(<Self as $crate::netflow::wire::Wire>::LEN)?, offset);
+                Ok(Self { $( $field: $crate::netflow::wire::Wire::read(f)?, )+ })
             }
 
             fn write(&self, out: &mut Vec<u8>) {
