@@ -368,6 +368,24 @@ struct Work<'s> {
 }
 
 impl Work<'_> {
+    /// Readies the work for the next record of a set. Every field the plan writes is written again, so only
+    /// the fields that are set conditionally go back to the set's base values (cheaper than copying the
+    /// whole record).
+    #[inline(always)]
+    fn reset(&mut self, base: &FlowRecord) {
+        let r = &mut self.rec;
+        r.sampling_rate = base.sampling_rate;
+        r.etype = base.etype;
+        r.flow_start = base.flow_start;
+        r.flow_end = base.flow_end;
+        r.in_if_name = base.in_if_name;
+        r.out_if_name = base.out_if_name;
+        r.extra_fields = base.extra_fields;
+        self.sampler = None;
+        self.interval = None;
+        self.ip_version = 0;
+    }
+
     /// Applies one field: `raw` is its value as an unsigned integer (fields of 1 to 8 bytes), `field` its
     /// bytes, fetched only by the actions that need them.
     #[inline(always)]
@@ -424,7 +442,7 @@ impl Work<'_> {
     }
 
     /// Settles what depends on several fields, and appends the flow.
-    #[inline]
+    #[inline(always)]
     fn finish(&mut self, plan: &Plan, options: &OptionsState, out: &mut FlowBatch) {
         let r = &mut self.rec;
         if let Some(rate) = options.rate_for(self.sampler) {
@@ -439,7 +457,8 @@ impl Work<'_> {
                 _ => plan.addr_etype,
             };
         }
-        if forwarding::status(r.forwarding_status) == forwarding::DROPPED {
+        // The status is the top two bits (codes::forwarding::status, spelt out to stay inlined).
+        if r.forwarding_status & 0xc0 == forwarding::DROPPED {
             r.out_if = 0;
         }
         if options.has_interface_names() {
@@ -478,6 +497,13 @@ impl Plan {
         out: &mut FlowBatch,
     ) -> Result<usize, DecodeError> {
         extra.clear();
+        let mut w = Work {
+            rec: *base,
+            sampler: None,
+            interval: None,
+            ip_version: 0,
+            extra,
+        };
         let mut n = 0;
         match self.fixed_len {
             Some(0) => {}
@@ -486,13 +512,7 @@ impl Plan {
                 for start in (0..body.len() / len).map(|i| i * len) {
                     // The record and what follows it, so that loads near its end stay in bounds.
                     let record = body.get(start..).unwrap_or_default();
-                    let mut w = Work {
-                        rec: *base,
-                        sampler: None,
-                        interval: None,
-                        ip_version: 0,
-                        extra,
-                    };
+                    w.reset(base);
                     for op in &self.ops {
                         let at = usize::from(op.offset);
                         let field = || record.get(at..at + usize::from(op.len)).unwrap_or_default();
@@ -509,13 +529,7 @@ impl Plan {
             }
             None => {
                 while !is_padding(r.clone().rest(), self.min_len) {
-                    let mut w = Work {
-                        rec: *base,
-                        sampler: None,
-                        interval: None,
-                        ip_version: 0,
-                        extra,
-                    };
+                    w.reset(base);
                     for op in &self.ops {
                         let len = match op.len {
                             VARIABLE_LENGTH => match r.u8()? {
