@@ -9,7 +9,8 @@
 //! - The record count is checked against the datagram's length before any record is read; how counts above
 //!   the documented maximum and bytes after the last record are judged is explained in `layout.rs`.
 //! - Flows get `observation_domain = engine_type << 8 | engine_id` where the header has an engine (v5, v8),
-//!   0 otherwise; times from the records' uptime stamps against the header's clock ([`ExportClock`]);
+//!   0 otherwise. v8 counts each aggregation scheme of an engine as a domain of its own (the scheme in bits
+//!   16 to 23 of the domain id), because each aggregation cache numbers its exports on its own; times from the records' uptime stamps against the header's clock ([`ExportClock`]);
 //!   `sampling_rate` from v5's sampling interval (1 when unsampled, and for the other versions).
 //! - The header is checked in full before its domain is looked up, so a malformed header never makes a
 //!   domain of its own: its error is counted on the exporter's domain 0 of the dialect.

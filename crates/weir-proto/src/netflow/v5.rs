@@ -374,9 +374,9 @@ mod tests {
         assert_eq!(
             outcomes[0].error,
             Some(DecodeError::Truncated {
-                offset: 20,
-                needed: 1,
-                available: 0
+                offset: 4,
+                needed: 20,
+                available: 16
             })
         );
     }

@@ -26,7 +26,7 @@ use crate::reader::Reader;
 use crate::stats::Dialect;
 
 /// The version field.
-pub const VERSION: u16 = 8;
+const VERSION: u16 = 8;
 
 /// Offset of the aggregation scheme in the datagram.
 const AGGREGATION_OFFSET: usize = 22;
@@ -81,9 +81,6 @@ fixed_layout! {
 }
 
 impl V8Header {
-    /// Bytes before the first record: version, count and header.
-    pub const LEN_WITH_COUNT: usize = 4 + <Self as Wire>::LEN;
-
     /// The flows' observation domain: `engine_type << 8 | engine_id`.
     pub fn observation_domain(&self) -> u32 {
         u32::from(self.engine_type) << 8 | u32::from(self.engine_id)
@@ -247,6 +244,9 @@ pub struct V8Packet {
 }
 
 impl V8Packet {
+    /// Bytes before the first record: version, count and header.
+    pub const HEADER_LEN: usize = 4 + <V8Header as Wire>::LEN;
+
     /// Reads a datagram's header and the records its count announces, leaving the reader after the last
     /// record (bytes after it are the caller's to judge).
     pub fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {

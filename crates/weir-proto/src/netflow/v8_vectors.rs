@@ -459,7 +459,7 @@ fn every_scheme_parses_encodes_and_consumes_its_vector() {
     for v in vectors() {
         let bytes = datagram(&v);
         assert_eq!(
-            Some(bytes.len() - V8Header::LEN_WITH_COUNT),
+            Some(bytes.len() - V8Packet::HEADER_LEN),
             v.scheme.record_len(),
             "{}",
             v.scheme
@@ -632,4 +632,20 @@ fn splits_aggregates_at_the_scheme_maximum() {
     let (_, batch, outcomes) = decode_all(&built.datagrams.iter().map(Vec::as_slice).collect::<Vec<_>>());
     assert!(outcomes.iter().all(|o| o.error.is_none()));
     assert_eq!(batch.len(), 52);
+}
+
+#[test]
+fn record_sizes_are_the_documented_ones_and_maxima_fit_a_1500_byte_mtu() {
+    let sizes: Vec<_> = Aggregation::ALL.iter().filter_map(|s| s.record_len()).collect();
+    assert_eq!(sizes, [28, 28, 32, 32, 40, 32, 40, 44, 32, 32, 32, 32, 40, 40]);
+    // 1500 bytes less the IPv4 and UDP headers.
+    for s in Aggregation::ALL {
+        let (len, max) = (s.record_len().unwrap_or(0), s.max_per_datagram().unwrap_or(0));
+        assert!(V8Packet::HEADER_LEN + max * len <= 1472, "{s}");
+        assert!(
+            V8Packet::HEADER_LEN + (max + 1) * len > 1456,
+            "{s}: room for another record"
+        );
+    }
+    assert_eq!(Aggregation(0).record_len(), None);
 }

@@ -149,15 +149,15 @@ mod tests {
     }
 
     #[test]
-    fn short_input_is_truncated_at_the_field() {
-        let mut r = Reader::new(&[1, 0, 2, 0]);
-        assert!(matches!(
+    fn short_input_is_truncated_at_the_layout() {
+        let mut r = Reader::at(&[1, 0, 2, 0], 40);
+        assert_eq!(
             Sample::read(&mut r),
             Err(DecodeError::Truncated {
-                offset: 3,
-                needed: 4,
-                ..
+                offset: 40,
+                needed: 11,
+                available: 4
             })
-        ));
+        );
     }
 }
