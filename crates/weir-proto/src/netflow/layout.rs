@@ -27,7 +27,7 @@ pub(crate) const COUNT_OFFSET: usize = 2;
 /// A record of NetFlow v1, v5, v7 or v8, and how it maps to Weir's flow columns.
 pub trait Record: Wire {
     /// The most records one datagram carries, as Cisco documents it (what fits a 1500-byte MTU). The
-    /// encoders never put more in a datagram; the decoder accepts more (see the module documentation).
+    /// encoders never put more in a datagram; the decoder accepts more (see [the module](crate::netflow)).
     const MAX_PER_DATAGRAM: usize;
 
     /// Sets the columns this record carries on `flow`, which already holds the datagram's common columns.

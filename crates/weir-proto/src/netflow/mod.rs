@@ -6,16 +6,22 @@
 //! datagrams from [`FlowRecord`](weir_flow::FlowRecord)s ([`v5_datagrams`], [`v8_datagrams`]).
 //!
 //! Decoding rules, shared by the four versions:
-//! - The record count is checked against the datagram's length before any record is read; how counts above
-//!   the documented maximum and bytes after the last record are judged is explained in `layout.rs`.
+//! - The record count is checked against the datagram's length before any record is read: a count the
+//!   bytes cannot hold, or a count of 0, is [`DecodeError::BadLength`] at the count's offset (2) and nothing
+//!   is decoded. A count above the version's documented maximum is accepted when the bytes are there (the
+//!   maxima are what fits a 1500-byte MTU, not a rule of the format).
+//! - Fewer bytes than one record after the last one are padding and accepted; a record's worth or more is
+//!   [`DecodeError::TrailingBytes`], returned after the counted records are in the batch.
+//! - The header is checked in full (version, count, v8 scheme) before its domain is looked up, so a
+//!   malformed header never makes a domain of its own: its error is counted on the exporter's domain 0.
 //! - Flows get `observation_domain = engine_type << 8 | engine_id` where the header has an engine (v5, v8),
-//!   0 otherwise. v8 counts each aggregation scheme of an engine as a domain of its own (the scheme in bits
-//!   16 to 23 of the domain id), because each aggregation cache numbers its exports on its own; times from the records' uptime stamps against the header's clock ([`ExportClock`]);
-//!   `sampling_rate` from v5's sampling interval (1 when unsampled, and for the other versions).
-//! - The header is checked in full before its domain is looked up, so a malformed header never makes a
-//!   domain of its own: its error is counted on the exporter's domain 0 of the dialect.
-//! - The flow sequence (v5, v7, v8) counts records; it feeds the domain's sequence tracker together with the
-//!   uptime, so lost records and exporter restarts are counted.
+//!   0 otherwise; times from the records' uptime stamps against the header's clock ([`ExportClock`]);
+//!   `sampling_rate` from v5's sampling interval (1 when unsampled, and for the other versions); direction
+//!   and forwarding status unknown.
+//! - The flow sequence (v5, v7, v8) counts records; it feeds the domain's sequence tracker with the uptime,
+//!   so lost records and exporter restarts are counted. v8 keeps a domain per aggregation scheme of an engine
+//!   (the scheme in bits 16 to 23 of the domain id), because each aggregation cache numbers its exports on
+//!   its own.
 
 use weir_flow::FlowBatch;
 
