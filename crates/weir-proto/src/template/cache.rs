@@ -31,6 +31,10 @@ enum Template {
 }
 
 /// Templates, options data and pending data of one domain.
+///
+/// It keeps the domain's gauges true: `Counters::templates` is the number of templates and options
+/// templates known, and `Counters::pending_records` the number of data sets held for a template (a held
+/// set's record count is unknown until its template says how long a record is).
 #[derive(Debug, Default)]
 pub struct TemplateCache {
     templates: HashMap<u16, Template>,

@@ -356,3 +356,54 @@ fn lost_packets_count_as_average_records() {
     // Packets 8 and 9 were lost; packets so far carried 1 record each.
     assert_eq!((c.sequence_gaps, c.lost_records), (1, 2));
 }
+
+#[test]
+fn each_device_decodes_its_templates_then_its_data() {
+    // Flow counts as logstash-codec-netflow's spec has them (its options records excluded).
+    let devices: &[(&[&str], usize)] = &[
+        (
+            &[
+                "netflow9_test_cisco_nbar_tpl262.dat",
+                "netflow9_test_cisco_nbar_data262.dat",
+            ],
+            5,
+        ),
+        (
+            &[
+                "netflow9_test_cisco_asr9k_tpl260.dat",
+                "netflow9_test_cisco_asr9k_data260.dat",
+            ],
+            21,
+        ),
+        (
+            &[
+                "netflow9_test_nprobe_tpl.dat",
+                "netflow9_test_softflowd_tpl_data.dat",
+                "netflow9_test_nprobe_data.dat",
+            ],
+            8,
+        ),
+        (
+            &[
+                "netflow9_test_cisco_asa_1_tpl.dat",
+                "netflow9_test_cisco_asa_1_data.dat",
+            ],
+            14,
+        ),
+        (
+            &[
+                "netflow9_test_cisco_asa_2_tpl_26x.dat",
+                "netflow9_test_cisco_asa_2_tpl_27x.dat",
+                "netflow9_test_cisco_asa_2_data.dat",
+            ],
+            19,
+        ),
+    ];
+    for &(files, flows) in devices {
+        let (d, out, outcomes) = feed_files(files);
+        assert!(outcomes.iter().all(|o| o.error.is_none()), "{files:?}");
+        assert_eq!(out.len(), flows, "{files:?}");
+        let held: u64 = d.domains().map(|(_, dom)| dom.counters.pending_records).sum();
+        assert_eq!(held, 0, "{files:?}");
+    }
+}
