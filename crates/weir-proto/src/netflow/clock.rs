@@ -76,7 +76,8 @@ impl ExportClock {
     /// The uptime stamp of time `t` (nanoseconds since the epoch), to the millisecond: the inverse of
     /// [`time_of`](Self::time_of) for times within 24.8 days of the export.
     pub fn uptime_of(&self, t: u64) -> u32 {
-        let before = (self.export_time() as i64 - t as i64).div_euclid(NANOS_PER_MS);
+        let before = (i128::from(self.export_time()) - i128::from(t)).div_euclid(i128::from(NANOS_PER_MS));
+        // Modulo 2^32, like the uptime itself.
         self.sys_uptime.wrapping_sub(before as u32)
     }
 }
@@ -125,6 +126,8 @@ mod tests {
         for at in [0, 1, 0x0d35, 0x0d36, 0x7fff_0000, 0xffff_ffff] {
             assert_eq!(CLOCK.uptime_of(CLOCK.time_of(at)), at, "stamp {at:#x}");
         }
+        // Any time at all gives some stamp, without overflow.
+        let _ = (CLOCK.uptime_of(0), CLOCK.uptime_of(u64::MAX));
         let now = 1_700_000_000_123_456_789;
         let c = ExportClock::at(now, 42);
         assert_eq!(c.export_time(), now);

@@ -4,6 +4,8 @@
 //! Models are generated as the bytes they are read from: every bit pattern is a valid model and reading is
 //! one-to-one, so random bytes give random models of every shape, padding included.
 
+use std::net::Ipv6Addr;
+
 use proptest::collection::vec;
 use proptest::prelude::*;
 use weir_flow::{FlowRecord, ipv4};
@@ -13,6 +15,7 @@ use super::v5::SamplingInterval;
 use super::wire::Wire;
 use super::{
     Aggregation, ExportClock, Header, Packet, V1Header, V5Header, V7Header, V8Header, V8Packet, v5_datagrams,
+    v8_datagrams,
 };
 use crate::reader::Reader;
 
@@ -114,8 +117,86 @@ fn v5_flow(clock: ExportClock) -> impl Strategy<Value = FlowRecord> {
     })
 }
 
+/// Any flow at all: IPv4 or IPv6, values too wide for the fields, times anywhere.
+fn any_flow() -> impl Strategy<Value = FlowRecord> {
+    let address = prop_oneof![
+        any::<[u8; 4]>().prop_map(ipv4),
+        any::<[u8; 16]>().prop_map(Ipv6Addr::from)
+    ];
+    let addresses = (
+        address.clone(),
+        address.clone(),
+        address,
+        prop::sample::select(vec![0u16, 0x0800, 0x86dd]),
+    );
+    let counters = (
+        any::<u64>(),
+        any::<u64>(),
+        any::<u64>(),
+        any::<u64>(),
+        any::<u64>(),
+    );
+    let keys = (
+        any::<u32>(),
+        any::<u32>(),
+        any::<u16>(),
+        any::<u16>(),
+        any::<u8>(),
+        any::<u16>(),
+    );
+    let routing = (any::<u32>(), any::<u32>(), any::<u8>(), any::<u8>(), any::<u8>());
+    (addresses, counters, keys, routing).prop_map(|(a, c, k, r)| FlowRecord {
+        src_addr: a.0,
+        dst_addr: a.1,
+        next_hop: a.2,
+        etype: a.3,
+        packets: c.0,
+        bytes: c.1,
+        flows: c.2,
+        flow_start: c.3,
+        flow_end: c.4,
+        in_if: k.0,
+        out_if: k.1,
+        src_port: k.2,
+        dst_port: k.3,
+        proto: k.4,
+        tcp_flags: k.5,
+        src_as: r.0,
+        dst_as: r.1,
+        src_mask: r.2,
+        dst_mask: r.3,
+        tos: r.4,
+        ..FlowRecord::default()
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn encoding_any_flows_never_panics_and_accounts_for_each(flows in vec(any_flow(), 0..80)) {
+        let clock = ExportClock::at(1_700_000_000_000_000_000, 3_000_000_000);
+        let v5 = V5Header { clock, flow_sequence: 0, engine_type: 0, engine_id: 0, sampling: SamplingInterval(0) };
+        let built = v5_datagrams(&v5, &flows);
+        prop_assert_eq!(built.next_sequence as usize + built.skipped, flows.len());
+        for &scheme in Aggregation::ALL {
+            let v8 = V8Header {
+                clock,
+                flow_sequence: 0,
+                engine_type: 0,
+                engine_id: 0,
+                aggregation: scheme,
+                agg_version: 2,
+                reserved: 0,
+            };
+            let built = v8_datagrams(&v8, &flows).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert_eq!(built.next_sequence as usize + built.skipped, flows.len());
+            let datagrams: Vec<_> = built.datagrams.iter().map(Vec::as_slice).collect();
+            let (_, batch, outcomes) = decode_all(&datagrams);
+            prop_assert!(outcomes.iter().all(|o| o.error.is_none()));
+            prop_assert_eq!(batch.len(), built.next_sequence as usize);
+        }
+    }
 
     #[test]
     fn decoding_any_bytes_never_panics_and_counts_what_it_decodes(
