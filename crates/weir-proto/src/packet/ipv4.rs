@@ -6,6 +6,7 @@ use weir_flow::{FlowRecord, ipv4};
 use super::{Fragment, PacketError, Summary, chunk, transport};
 
 /// Parses the IPv4 header at `off` and what follows it.
+#[inline]
 pub(super) fn parse(
     buf: &[u8],
     off: usize,

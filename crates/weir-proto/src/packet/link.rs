@@ -15,6 +15,7 @@ const PPP_IPV4: u16 = 0x0021;
 const PPP_IPV6: u16 = 0x0057;
 
 /// Parses an Ethernet frame (without preamble; the FCS may or may not be there, it is never read).
+#[inline]
 pub fn parse_ethernet(frame: &[u8], rec: &mut FlowRecord) -> Result<Summary, PacketError> {
     let mut s = Summary::default();
     let Some(head) = chunk::<14>(frame, 0) else {

@@ -10,6 +10,7 @@ const DCCP: u8 = 33;
 const UDP_LITE: u8 = 136;
 
 /// Parses the transport header of protocol `rec.proto` at `off`.
+#[inline]
 pub(super) fn parse(buf: &[u8], off: usize, rec: &mut FlowRecord, s: &mut Summary) {
     s.l4_offset = Some(off);
     match rec.proto {
@@ -33,6 +34,7 @@ pub(super) fn parse(buf: &[u8], off: usize, rec: &mut FlowRecord, s: &mut Summar
     }
 }
 
+#[inline]
 fn ports(buf: &[u8], off: usize, rec: &mut FlowRecord, s: &mut Summary) {
     match chunk::<4>(buf, off) {
         Some(&[a, b, c, d]) => {

@@ -53,26 +53,27 @@ pub(crate) fn decode(cx: &mut Cx<'_>, datagram: &[u8], out: &mut FlowBatch) -> R
     };
     let received = cx.received;
     let dom = cx.domain(Dialect::Sflow, h.sub_agent_id, h.sub_agent_offset())?;
+    // The counters move out while the state is written, and back whatever happens.
+    let mut counters = std::mem::take(&mut dom.counters);
     // The datagram sequence tells gaps and restarts; lost samples are counted from the samples' own
     // sequences (a lost datagram shows there too), so the tracker's own loss estimate is set aside.
     let mut datagrams = Counters::default();
     let event = dom.seq.observe(h.sequence, 1, Some(h.uptime_ms), &mut datagrams);
-    dom.counters.sequence_gaps += datagrams.sequence_gaps;
-    dom.counters.restarts += datagrams.restarts;
-    // The state moves out while the counters are written, and back whatever happens.
-    let mut state = std::mem::take(dom.sflow());
+    counters.sequence_gaps += datagrams.sequence_gaps;
+    counters.restarts += datagrams.restarts;
+    let state = dom.sflow();
     if event == SequenceEvent::Restart {
         state.restart();
     }
     let mut w = Writer {
-        state: &mut state,
-        counters: &mut dom.counters,
+        state,
+        counters: &mut counters,
         out,
         base,
         received,
     };
     let result = d.samples().try_for_each(|s| w.sample(s?));
-    *dom.sflow() = state;
+    dom.counters = counters;
     result
 }
 

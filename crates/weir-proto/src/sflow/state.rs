@@ -72,7 +72,11 @@ pub struct LatestCounters {
 /// Per-domain sFlow state, reached through [`Domain::sflow_state`](crate::Domain::sflow_state).
 #[derive(Debug, Default)]
 pub struct SflowState {
-    sources: HashMap<SourceKey, SourceStats>,
+    /// Sources in the order first seen; `source_index` finds them, `last_source` is a one-entry cache
+    /// (samples of one source come in runs), so that most samples cost no hashing.
+    sources: Vec<(SourceKey, SourceStats)>,
+    source_index: HashMap<SourceKey, usize>,
+    last_source: usize,
     interfaces: HashMap<InterfaceKey, LatestCounters>,
     skipped_samples: u64,
     skipped_records: u64,
@@ -95,19 +99,26 @@ impl SflowState {
         drops: u32,
         counters: &mut Counters,
     ) {
-        let room = self.sources.len() < MAX_SOURCES;
-        let s = match self.sources.get_mut(&key) {
-            Some(s) => s,
-            None if room => {
-                let s = self.sources.entry(key).or_default();
-                s.seq.observe(sequence, 1, None, &mut self.scratch);
-                (s.sequence, s.sample_pool, s.drops, s.samples) = (sequence, pool, drops, 1);
-                return;
+        let hit = self.sources.get(self.last_source).is_some_and(|(k, _)| *k == key);
+        if !hit {
+            match self.source_index.get(&key) {
+                Some(&i) => self.last_source = i,
+                None if self.sources.len() < MAX_SOURCES => {
+                    let mut s = SourceStats::default();
+                    s.seq.observe(sequence, 1, None, &mut self.scratch);
+                    (s.sequence, s.sample_pool, s.drops, s.samples) = (sequence, pool, drops, 1);
+                    self.source_index.insert(key, self.sources.len());
+                    self.sources.push((key, s));
+                    return;
+                }
+                None => {
+                    self.untracked += 1;
+                    return;
+                }
             }
-            None => {
-                self.untracked += 1;
-                return;
-            }
+        }
+        let Some((_, s)) = self.sources.get_mut(self.last_source) else {
+            return;
         };
         s.samples += 1;
         let event = s.seq.observe(sequence, 1, None, &mut self.scratch);
@@ -129,6 +140,7 @@ impl SflowState {
     /// Forgets every source's sequence: the agent restarted, its numbers start over.
     pub(super) fn restart(&mut self) {
         self.sources.clear();
+        self.source_index.clear();
     }
 
     /// Keeps `counters` as the latest of their interface, unless a newer sample was already kept.
@@ -174,7 +186,7 @@ impl SflowState {
 
     /// Every tracked sample sequence (up to [`MAX_SOURCES`]).
     pub fn sources(&self) -> impl Iterator<Item = (&SourceKey, &SourceStats)> {
-        self.sources.iter()
+        self.sources.iter().map(|(k, s)| (k, s))
     }
 
     /// Samples of a format Weir does not know, skipped by their length.

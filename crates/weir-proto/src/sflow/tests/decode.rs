@@ -247,9 +247,9 @@ fn v4_and_v2_datagrams_become_flows() {
 fn estimates_lost_samples_from_sequences_and_drops() {
     let one = |seq, drops| flow_sample(seq, drops, vec![raw(tcp_header(), 1518)]);
     let datagrams = [
-        datagram(1, 1000, vec![one(10, 0)]),
-        datagram(2, 2000, vec![one(11, 0), one(14, 2)]),
-        datagram(4, 3000, vec![one(15, 2)]),
+        datagram(1, 3_600_000, vec![one(10, 0)]),
+        datagram(2, 3_601_000, vec![one(11, 0), one(14, 2)]),
+        datagram(4, 3_602_000, vec![one(15, 2)]),
         // Uptime went back: the agent restarted, its sample numbers start over.
         datagram(1, 10, vec![one(1, 0)]),
         datagram(2, 20, vec![one(2, 0)]),
