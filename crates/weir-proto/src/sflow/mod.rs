@@ -8,8 +8,15 @@
 //!
 //! - [`DatagramRef`] reads a datagram in place; its samples and records are iterated without copying.
 //! - [`Datagram`] is the owned model, which [`encode`](Datagram::encode)s back to the same bytes.
-//! - The decoder (see [`batch`]'s docs for how samples become flows) uses `DatagramRef` and keeps per-domain
-//!   [`SflowState`]: sample sequences per data source (lost samples) and the latest interface counters.
+//! - The decoder uses `DatagramRef` and keeps per-domain [`SflowState`]: sample sequences per data source
+//!   (lost samples) and the latest interface counters.
+//!
+//! Each flow sample and each discarded-packet sample becomes one flow of one packet (`packets` and `flows`
+//! 1, the sample's `sampling_rate`), whose `bytes` are the IP length its header gives, or the frame length
+//! less the stripped bytes and link-layer headers when there is no IP header. `flow_direction` is ingress
+//! when the sample's data source is the input interface, egress when it is the output, unknown otherwise.
+//! Dropped packets get `forwarding_status` dropped, with the IPFIX reason when sFlow's means the same, else
+//! the reason in `extra_fields` ([`SFLOW_ENTERPRISE`], [`EXTRA_DROP_REASON`]).
 
 mod batch;
 mod counter_record;

@@ -73,13 +73,6 @@ impl Interface {
         }
     }
 
-    fn read_expanded(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(Self {
-            format: r.u32()?,
-            value: r.u32()?,
-        })
-    }
-
     fn write(&self, out: &mut Vec<u8>, expanded: bool) -> Result<(), EncodeError> {
         if expanded {
             put_u32(out, self.format);
@@ -175,28 +168,41 @@ pub struct FlowSampleHead {
 
 impl FlowSampleHead {
     fn read(r: &mut Reader<'_>, expanded: bool) -> Result<Self, DecodeError> {
-        let sequence = r.u32()?;
-        let source = if expanded {
-            SourceId::read_expanded(r)?
+        // One bounds check for the fixed part, which every flow sample has: this is the decoder's hot path.
+        if expanded {
+            let w = words::<10, 40>(r)?;
+            Ok(Self {
+                expanded,
+                sequence: w[0],
+                source: SourceId {
+                    kind: w[1],
+                    index: w[2],
+                },
+                sampling_rate: w[3],
+                sample_pool: w[4],
+                drops: w[5],
+                input: Interface {
+                    format: w[6],
+                    value: w[7],
+                },
+                output: Interface {
+                    format: w[8],
+                    value: w[9],
+                },
+            })
         } else {
-            SourceId::compact(r.u32()?)
-        };
-        let (sampling_rate, sample_pool, drops) = (r.u32()?, r.u32()?, r.u32()?);
-        let (input, output) = if expanded {
-            (Interface::read_expanded(r)?, Interface::read_expanded(r)?)
-        } else {
-            (Interface::compact(r.u32()?), Interface::compact(r.u32()?))
-        };
-        Ok(Self {
-            expanded,
-            sequence,
-            source,
-            sampling_rate,
-            sample_pool,
-            drops,
-            input,
-            output,
-        })
+            let w = words::<7, 28>(r)?;
+            Ok(Self {
+                expanded,
+                sequence: w[0],
+                source: SourceId::compact(w[1]),
+                sampling_rate: w[2],
+                sample_pool: w[3],
+                drops: w[4],
+                input: Interface::compact(w[5]),
+                output: Interface::compact(w[6]),
+            })
+        }
     }
 
     fn write(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
@@ -208,6 +214,17 @@ impl FlowSampleHead {
         self.input.write(out, self.expanded)?;
         self.output.write(out, self.expanded)
     }
+}
+
+/// `N` big-endian words (`B` = 4 × `N` bytes), read with one bounds check.
+#[inline]
+fn words<const N: usize, const B: usize>(r: &mut Reader<'_>) -> Result<[u32; N], DecodeError> {
+    let b = r.array::<B>()?;
+    let mut w = [0; N];
+    for (w, c) in w.iter_mut().zip(b.chunks_exact(4)) {
+        *w = u32::from_be_bytes([c[0], c[1], c[2], c[3]]);
+    }
+    Ok(w)
 }
 
 /// The fixed part of a counter sample.
