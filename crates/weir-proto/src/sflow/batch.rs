@@ -115,6 +115,8 @@ impl Writer<'_> {
                 self.state
                     .observe(key, head.sequence, 0, head.drops, self.counters);
                 let mut rec = self.base;
+                // Every discard is reported (up to a rate limit, whose losses `drops` counts): unsampled.
+                rec.sampling_rate = 1;
                 rec.in_if = head.input;
                 rec.flow_direction = flow_direction(
                     head.source,

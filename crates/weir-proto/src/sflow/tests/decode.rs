@@ -153,7 +153,10 @@ fn discarded_packets_become_dropped_flows() {
         (r.forwarding_status, r.in_if, r.out_if),
         (forwarding::DROPPED, 1, 0)
     );
-    assert_eq!((r.flow_direction, r.packets, r.bytes), (direction::INGRESS, 1, 0));
+    assert_eq!(
+        (r.flow_direction, r.packets, r.bytes, r.sampling_rate),
+        (direction::INGRESS, 1, 0, 1)
+    );
     let extra: Vec<_> = extra_fields(batch.blob(r.extra_fields))
         .map(|f| (f.enterprise, f.id, f.value))
         .collect();
