@@ -180,7 +180,9 @@ impl SequenceTracker {
                 counters.lost_records += missing;
             }
             SequenceEvent::Restart => counters.restarts += 1,
-            SequenceEvent::InOrder | SequenceEvent::Late => {}
+            // A late datagram fills part of a gap counted earlier: its units were not lost after all.
+            SequenceEvent::Late => counters.lost_records = counters.lost_records.saturating_sub(u64::from(units)),
+            SequenceEvent::InOrder => {}
         }
         if event != SequenceEvent::Late {
             self.next = Some(seq.wrapping_add(units));
@@ -233,7 +235,7 @@ mod tests {
             SequenceEvent::Gap { missing: 10 }
         );
         assert_eq!(t.observe(510, 10, Some(91_000), &mut c), SequenceEvent::Late);
-        assert_eq!((c.sequence_gaps, c.lost_records, c.restarts), (1, 10, 0));
+        assert_eq!((c.sequence_gaps, c.lost_records, c.restarts), (1, 0, 0));
     }
 
     #[test]
