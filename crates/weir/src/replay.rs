@@ -91,16 +91,51 @@ fn resolve(to: &str) -> anyhow::Result<SocketAddr> {
         .with_context(|| format!("{to} resolves to no address"))
 }
 
+/// Datagrams kept from the first pass for the next ones, up to this many payload bytes (re-reading a capture
+/// costs more than the datagrams in it when they are few).
+const MAX_KEPT_BYTES: usize = 64 << 20;
+
+/// A datagram kept for the next passes.
+type Kept = (u64, u64, SocketAddr, SocketAddr, Vec<u8>);
+
 /// Calls `each` with every datagram of the capture, `loops` times, with the pass number.
 fn for_each_datagram(
     path: &Path,
     loops: u32,
     mut each: impl FnMut(u32, &Datagram<'_>) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    for pass in 0..loops {
-        let mut capture = Capture::open(path)?;
-        while let Some(d) = capture.next()? {
-            each(pass, &d)?;
+    let mut kept: Option<(Vec<Kept>, usize)> = (loops > 1).then(|| (Vec::new(), 0));
+    let mut capture = Capture::open(path)?;
+    while let Some(d) = capture.next()? {
+        each(0, &d)?;
+        if let Some((list, bytes)) = &mut kept {
+            *bytes += d.payload.len();
+            list.push((d.packet, d.time, d.src, d.dst, d.payload.to_vec()));
+            if *bytes > MAX_KEPT_BYTES {
+                kept = None;
+            }
+        }
+    }
+    for pass in 1..loops {
+        match &kept {
+            Some((list, _)) => {
+                for (packet, time, src, dst, payload) in list {
+                    let d = Datagram {
+                        packet: *packet,
+                        time: *time,
+                        src: *src,
+                        dst: *dst,
+                        payload,
+                    };
+                    each(pass, &d)?;
+                }
+            }
+            None => {
+                let mut capture = Capture::open(path)?;
+                while let Some(d) = capture.next()? {
+                    each(pass, &d)?;
+                }
+            }
         }
     }
     Ok(())

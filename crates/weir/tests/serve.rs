@@ -207,3 +207,59 @@ fn drops_and_counts_exporters_not_allowed() {
     server.stop();
     assert_eq!(std::fs::read(&output).unwrap(), b"");
 }
+
+#[test]
+fn accepts_every_dialect_on_one_port() {
+    let captures = [
+        "goflow2/pcap/goflow2_netflow_v5_vector.pcap",
+        "goflow2/pcap/goflow2_netflow_v9_vectors.pcap",
+        "netgauze/100-IPFIXv10-CISCO_traffic-00.pcap",
+        "tcpdump/sflow-print-v6.pcap",
+    ]
+    .map(fixture);
+    let mut expected = Vec::new();
+    for c in &captures {
+        let out = run(&["decode", c]);
+        assert!(out.status.success());
+        expected.extend(flows(&out.stdout));
+    }
+    let dir = TempDir::new("dialects");
+    let output = dir.path("flows.ndjson");
+    let server = Server::start(&output, &[]);
+    for c in &captures {
+        replay(c, &server.udp);
+    }
+    let series = |dialect: &str, domain: u32| {
+        format!("{{exporter=\"127.0.0.1\",dialect=\"{dialect}\",domain=\"{domain}\"}}")
+    };
+    server.wait_for_metric(
+        &format!("weir_exporter_datagrams_total{}", series("sflow", 0)),
+        25,
+    );
+    for (dialect, domain, datagrams) in [
+        ("netflow-v5", 2056, 1),
+        ("netflow-v9", 256, 2),
+        ("ipfix", 851_968, 3),
+        ("ipfix", 917_504, 3),
+    ] {
+        let name = format!("weir_exporter_datagrams_total{}", series(dialect, domain));
+        assert_eq!(server.metric(&name), Some(datagrams), "{name}");
+    }
+    assert_eq!(
+        server.metric(&format!(
+            "weir_exporter_counter_samples_total{}",
+            series("sflow", 0)
+        )),
+        Some(48)
+    );
+    assert_eq!(
+        server.metric(&format!("weir_exporter_templates{}", series("netflow-v9", 256))),
+        Some(1)
+    );
+    server.wait_for_metric("weir_sink_flows_total", expected.len() as u64);
+    server.stop();
+    assert_eq!(
+        comparable(flows(&std::fs::read(&output).unwrap())),
+        comparable(expected)
+    );
+}

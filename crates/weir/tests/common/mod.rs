@@ -59,14 +59,20 @@ pub fn flows(text: &[u8]) -> Vec<serde_json::Value> {
         .collect()
 }
 
-/// Flows without the fields that depend on how and when they were received, sorted, for comparing the
-/// flows of one capture decoded from a file and received over the network.
+/// Flows without the fields that depend on how and when they were received (the receive time, flow times
+/// taken from it, as sFlow's are, and the exporter address), sorted, for comparing the flows of one capture
+/// decoded from a file and received over the network.
 pub fn comparable(mut flows: Vec<serde_json::Value>) -> Vec<String> {
     let mut out: Vec<String> = flows
         .iter_mut()
         .map(|f| {
             let o = f.as_object_mut().unwrap();
-            o.remove("time_received");
+            let received = o.remove("time_received");
+            for time in ["flow_start", "flow_end"] {
+                if o.get(time) == received.as_ref() {
+                    o.remove(time);
+                }
+            }
             o.remove("exporter_addr");
             serde_json::to_string(o).unwrap()
         })
