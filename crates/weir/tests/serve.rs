@@ -177,6 +177,10 @@ fn writes_the_flows_decode_finds_and_counts_them() {
         listener.replace('}', ",reason=\"queue_full\"}")
     );
     assert_eq!(server.metric(&queue_full), Some(0));
+    assert_eq!(
+        server.metric(&format!("weir_receiver_kernel_drops_total{listener}")),
+        Some(0)
+    );
     let log = server.stop();
     assert!(
         log.iter()

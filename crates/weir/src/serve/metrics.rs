@@ -13,6 +13,7 @@ use crossbeam_channel::Receiver;
 use weir_flow::FlowBatch;
 use weir_proto::{Counters, DomainKey, ErrorKind};
 
+use super::kernel_drops;
 use super::receiver::{DropReason, ListenerStats, RawBatch};
 use super::shard::ShardState;
 use super::sink::SinkStats;
@@ -207,6 +208,14 @@ impl Metrics {
             "Receive buffer the kernel granted each socket.",
             &|l| l.recv_buffer,
         );
+        let kernel = kernel_drops::drops_by_inode();
+        each(
+            e,
+            "weir_receiver_kernel_drops_total",
+            "counter",
+            "Datagrams the kernel dropped because the socket's receive buffer was full.",
+            &|l| l.inodes.iter().filter_map(|i| kernel.get(i)).sum(),
+        );
         e.family(
             "weir_receiver_drops_total",
             "counter",
@@ -301,6 +310,7 @@ mod tests {
             drops: [AtomicU64::new(2), AtomicU64::new(0), AtomicU64::new(1)],
             errors: AtomicU64::new(0),
             recv_buffer: 425_984,
+            inodes: vec![],
         };
         let (_tx, rx) = bounded::<RawBatch>(8);
         let state = Arc::new(ShardState::default());
@@ -332,6 +342,7 @@ mod tests {
             "weir_receiver_drops_total{listener=\"0.0.0.0:2055\",reason=\"queue_full\"} 2",
             "weir_receiver_drops_total{listener=\"0.0.0.0:2055\",reason=\"oversize\"} 1",
             "weir_receiver_buffer_bytes{listener=\"0.0.0.0:2055\"} 425984",
+            "weir_receiver_kernel_drops_total{listener=\"0.0.0.0:2055\"} 0",
             "weir_decoder_queue_capacity{shard=\"0\"} 8",
             "weir_exporter_records_total{exporter=\"192.0.2.1\",dialect=\"ipfix\",domain=\"7\"} 300",
             "# TYPE weir_exporter_templates gauge",

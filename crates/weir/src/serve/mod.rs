@@ -10,6 +10,7 @@
 
 mod config;
 mod http;
+mod kernel_drops;
 mod metrics;
 mod receiver;
 mod shard;
@@ -220,9 +221,15 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         .iter()
         .flat_map(|l| DropReason::ALL.map(|r| l.drops_of(r)))
         .sum();
+    let kernel = kernel_drops::drops_by_inode();
+    let kernel_dropped: u64 = listener_stats
+        .iter()
+        .flat_map(|l| l.inodes.iter().filter_map(|i| kernel.get(i)))
+        .sum();
     info!(
         datagrams = received,
         dropped,
+        kernel_dropped,
         flows = sink_stats.flows.load(Ordering::Relaxed),
         write_errors = sink_stats.errors.load(Ordering::Relaxed),
         "Stopped."

@@ -24,6 +24,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 use tracing::warn;
 
 use super::config::ServeConfig;
+use super::kernel_drops;
 use weir_flow::time::NANOS_PER_SEC;
 
 use crate::clock::now;
@@ -74,11 +75,14 @@ pub struct ListenerStats {
     pub errors: AtomicU64,
     /// Receive buffer the kernel reports for each socket, in bytes.
     pub recv_buffer: u64,
+    /// The sockets' inodes, to find their kernel drop counts.
+    pub inodes: Vec<u64>,
 }
 
 impl ListenerStats {
-    fn new(addr: SocketAddr, recv_buffer: u64) -> Self {
+    fn new(addr: SocketAddr, recv_buffer: u64, inodes: Vec<u64>) -> Self {
         Self {
+            inodes,
             addr,
             datagrams: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
@@ -179,9 +183,10 @@ pub fn bind(addr: SocketAddr, count: usize, recv_buffer: usize) -> io::Result<Li
              Raise net.core.rmem_max to allow more."
         );
     }
+    let inodes = sockets.iter().filter_map(kernel_drops::socket_inode).collect();
     Ok(Listener {
         sockets,
-        stats: Arc::new(ListenerStats::new(bound, granted as u64)),
+        stats: Arc::new(ListenerStats::new(bound, granted as u64, inodes)),
     })
 }
 
