@@ -1,5 +1,8 @@
 //! `weir replay`: pacing, and writing a capture's datagrams into a new capture.
 
+// A failed unwrap in the helpers below is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::net::UdpSocket;
