@@ -189,6 +189,10 @@ macro_rules! schema {
                 $(self.$name.push(r.$name);)+
             }
 
+            pub(crate) fn extend(&mut self, rs: &[FlowRecord]) {
+                $(self.$name.extend(rs.iter().map(|r| r.$name));)+
+            }
+
             pub(crate) fn clear(&mut self) {
                 $(self.$name.clear();)+
             }
