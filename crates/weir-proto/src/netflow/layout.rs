@@ -67,8 +67,12 @@ pub(crate) fn read_records<R: Wire>(r: &mut Reader<'_>, count: u16) -> Result<Ve
     (0..count).map(|_| R::read(r)).collect()
 }
 
+/// Flows staged on the stack before they go into the batch together.
+const STAGED: usize = 32;
+
 /// Decodes `count` records, already checked against the bytes, straight into `out`: each is a copy of
-/// `common` (the columns the datagram gives every flow) with the record's own columns set on it.
+/// `common` (the columns the datagram gives every flow) with the record's own columns set on it. Up to
+/// [`STAGED`] flows are filled on the stack and appended column by column ([`FlowBatch::extend`]).
 #[inline]
 pub(crate) fn push_flows<R: Record>(
     r: &mut Reader<'_>,
@@ -77,11 +81,21 @@ pub(crate) fn push_flows<R: Record>(
     clock: &ExportClock,
     out: &mut FlowBatch,
 ) -> Result<(), DecodeError> {
-    for _ in 0..count {
-        let record = R::read(r)?;
-        let mut flow = *common;
-        record.to_flow(clock, &mut flow, out);
-        out.push(&flow);
+    let mut staged = [*common; STAGED];
+    let mut left = usize::from(count);
+    while left > 0 {
+        let mut filled = 0;
+        let result = staged[..left.min(STAGED)].iter_mut().try_for_each(|flow| {
+            let record = R::read(r)?;
+            *flow = *common;
+            record.to_flow(clock, flow, out);
+            filled += 1;
+            Ok(())
+        });
+        // Flows decoded before an error are kept.
+        out.extend(&staged[..filled]);
+        result?;
+        left -= filled;
     }
     Ok(())
 }
