@@ -105,7 +105,9 @@ pub(crate) fn decode<H: Header>(
         dom.seq
             .observe(seq, u32::from(count), Some(clock.sys_uptime), &mut dom.counters);
     }
-    push_flows::<H::Record>(&mut r, count, &common, &clock, out)?;
-    dom.counters.records += u64::from(count);
+    let before = out.len();
+    let pushed = push_flows::<H::Record>(&mut r, count, &common, &clock, out);
+    dom.counters.records += (out.len() - before) as u64;
+    pushed?;
     check_rest(&r, H::Record::LEN)
 }

@@ -272,6 +272,7 @@ impl V8Packet {
     }
 }
 
+/// Appends version, count and header.
 fn write_header(header: &V8Header, count: u16, out: &mut Vec<u8>) {
     VERSION.write(out);
     count.write(out);
@@ -319,7 +320,9 @@ pub(crate) fn decode(cx: &mut Cx<'_>, datagram: &[u8], out: &mut FlowBatch) -> R
         Some(header.clock.sys_uptime),
         &mut dom.counters,
     );
-    push_scheme(header.aggregation, &mut r, count, &common, &header.clock, out)?;
-    dom.counters.records += u64::from(count);
+    let before = out.len();
+    let pushed = push_scheme(header.aggregation, &mut r, count, &common, &header.clock, out);
+    dom.counters.records += (out.len() - before) as u64;
+    pushed?;
     check_rest(&r, record_len)
 }
