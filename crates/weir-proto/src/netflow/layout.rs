@@ -68,7 +68,7 @@ pub(crate) fn read_records<R: Wire>(r: &mut Reader<'_>, count: u16) -> Result<Ve
 }
 
 /// Flows staged on the stack before they go into the batch together.
-const STAGED: usize = 32;
+const STAGED: usize = 16;
 
 /// Decodes `count` records, already checked against the bytes, straight into `out`: each is a copy of
 /// `common` (the columns the datagram gives every flow) with the record's own columns set on it. Up to
