@@ -41,7 +41,10 @@ struct Dictionary {
 
 impl Default for Dictionary {
     fn default() -> Self {
-        Self { values: vec!["".into()], index: HashMap::from([("".into(), 0)]) }
+        Self {
+            values: vec!["".into()],
+            index: HashMap::from([("".into(), 0)]),
+        }
     }
 }
 
@@ -55,7 +58,10 @@ struct Pool<T> {
 
 impl<T: Copy> Default for Pool<T> {
     fn default() -> Self {
-        Self { offsets: vec![0, 0], values: Vec::new() }
+        Self {
+            offsets: vec![0, 0],
+            values: Vec::new(),
+        }
     }
 }
 
@@ -243,7 +249,11 @@ mod tests {
     #[test]
     fn every_column_grows_with_each_push() {
         let mut b = FlowBatch::new();
-        let r = FlowRecord { bytes: 1500, packets: 1, ..FlowRecord::default() };
+        let r = FlowRecord {
+            bytes: 1500,
+            packets: 1,
+            ..FlowRecord::default()
+        };
         b.push(&r);
         b.push(&r);
         assert_eq!(FIELDS.len(), COLUMNS.len());
@@ -272,7 +282,11 @@ mod tests {
         let mut a = FlowBatch::new();
         let name = a.intern("xe-0/0/0");
         let path = a.push_list(&[1, 2, 3]);
-        a.push(&FlowRecord { in_if_name: name, dst_as_path: path, ..FlowRecord::default() });
+        a.push(&FlowRecord {
+            in_if_name: name,
+            dst_as_path: path,
+            ..FlowRecord::default()
+        });
         let mut b = FlowBatch::new();
         b.intern("something else");
         b.push_from(&a, 0);

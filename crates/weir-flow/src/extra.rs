@@ -53,8 +53,16 @@ mod tests {
         assert_eq!(
             got,
             [
-                ExtraField { enterprise: 0, id: 95, value: &[3, 0, 0, 80] },
-                ExtraField { enterprise: 9, id: 12235, value: b"" },
+                ExtraField {
+                    enterprise: 0,
+                    id: 95,
+                    value: &[3, 0, 0, 80]
+                },
+                ExtraField {
+                    enterprise: 9,
+                    id: 12235,
+                    value: b""
+                },
             ]
         );
     }

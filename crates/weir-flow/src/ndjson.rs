@@ -3,10 +3,10 @@
 use std::io::{self, Write};
 use std::net::{IpAddr, Ipv6Addr};
 
+use crate::FlowBatch;
 use crate::extra::extra_fields;
 use crate::schema::{COLUMNS, ColumnRef, FIELDS};
 use crate::time::Rfc3339;
-use crate::FlowBatch;
 
 /// Names an extra information element by (enterprise, id), for readable `extra_fields` keys.
 pub type ElementNamer = fn(u32, u16) -> Option<&'static str>;
@@ -22,7 +22,10 @@ pub fn display_ip(a: Ipv6Addr) -> IpAddr {
 /// A MAC address held in the low 48 bits of a `u64`, as `aa:bb:cc:dd:ee:ff`.
 pub fn display_mac(m: u64) -> String {
     let b = m.to_be_bytes();
-    format!("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", b[2], b[3], b[4], b[5], b[6], b[7])
+    format!(
+        "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+        b[2], b[3], b[4], b[5], b[6], b[7]
+    )
 }
 
 /// Writes row `i` of `batch` as one JSON object and a newline.
@@ -85,7 +88,10 @@ mod tests {
         push_extra(&mut extra, 0, 95, &[1]);
         let r = FlowRecord {
             time_received: 1_700_000_000_000_000_000,
-            src_addr: "192.0.2.1".parse::<std::net::Ipv4Addr>().unwrap().to_ipv6_mapped(),
+            src_addr: "192.0.2.1"
+                .parse::<std::net::Ipv4Addr>()
+                .unwrap()
+                .to_ipv6_mapped(),
             dst_addr: "2001:db8::1".parse().unwrap(),
             src_mac: 0x0011_2233_4455,
             bytes: 1500,
@@ -96,7 +102,10 @@ mod tests {
         };
         b.push(&r);
         let mut out = Vec::new();
-        write_row(&mut out, &b, 0, |pen, id| (pen == 0 && id == 95).then_some("applicationId")).unwrap();
+        write_row(&mut out, &b, 0, |pen, id| {
+            (pen == 0 && id == 95).then_some("applicationId")
+        })
+        .unwrap();
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(v["time_received"], "2023-11-14T22:13:20Z");
         assert_eq!(v["flow_start"], serde_json::Value::Null);
@@ -106,7 +115,10 @@ mod tests {
         assert_eq!(v["bytes"], 1500);
         assert_eq!(v["in_if_name"], "ge-0/0/0");
         assert_eq!(v["dst_as_path"], serde_json::json!([64500, 64501]));
-        assert_eq!(v["extra_fields"], serde_json::json!({"9.12235": "ab", "applicationId": "01"}));
+        assert_eq!(
+            v["extra_fields"],
+            serde_json::json!({"9.12235": "ab", "applicationId": "01"})
+        );
         assert_eq!(v.as_object().unwrap().len(), COLUMNS.len());
     }
 }

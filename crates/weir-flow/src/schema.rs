@@ -74,25 +74,55 @@ impl Column {
 
 /// Maps a [`Kind`] to the Rust type that holds one value of it.
 macro_rules! rust_type {
-    (Time) => { u64 };
-    (U8) => { u8 };
-    (U16) => { u16 };
-    (U32) => { u32 };
-    (U64) => { u64 };
-    (Ip) => { Ipv6Addr };
-    (Mac) => { u64 };
-    (Str) => { Sym };
-    (U32List) => { ListRef };
-    (Bytes) => { Blob };
+    (Time) => {
+        u64
+    };
+    (U8) => {
+        u8
+    };
+    (U16) => {
+        u16
+    };
+    (U32) => {
+        u32
+    };
+    (U64) => {
+        u64
+    };
+    (Ip) => {
+        Ipv6Addr
+    };
+    (Mac) => {
+        u64
+    };
+    (Str) => {
+        Sym
+    };
+    (U32List) => {
+        ListRef
+    };
+    (Bytes) => {
+        Blob
+    };
 }
 
 /// The zero value of a [`Kind`]: what a column holds when the export did not say.
 macro_rules! zero_of {
-    (Ip) => { Ipv6Addr::UNSPECIFIED };
-    (Str) => { Sym::EMPTY };
-    (U32List) => { ListRef::EMPTY };
-    (Bytes) => { Blob::EMPTY };
-    ($other:ident) => { 0 };
+    (Ip) => {
+        Ipv6Addr::UNSPECIFIED
+    };
+    (Str) => {
+        Sym::EMPTY
+    };
+    (U32List) => {
+        ListRef::EMPTY
+    };
+    (Bytes) => {
+        Blob::EMPTY
+    };
+    ($other:ident) => {
+        0
+    };
 }
 
 /// Whether `$want` is among the flags that follow the semicolon.

@@ -16,7 +16,13 @@ impl fmt::Display for Rfc3339 {
         let nanos = self.0 % NANOS_PER_SEC;
         let (y, m, d) = civil_from_days((secs / 86_400) as i64);
         let rem = secs % 86_400;
-        write!(f, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", rem / 3600, rem / 60 % 60, rem % 60)?;
+        write!(
+            f,
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+            rem / 3600,
+            rem / 60 % 60,
+            rem % 60
+        )?;
         if nanos != 0 {
             let mut digits = format!("{nanos:09}");
             while digits.ends_with('0') {
@@ -61,8 +67,14 @@ mod tests {
     #[test]
     fn formats_utc_with_trimmed_fraction() {
         assert_eq!(Rfc3339(0).to_string(), "1970-01-01T00:00:00Z");
-        assert_eq!(Rfc3339(1_709_294_400_250_000_000).to_string(), "2024-03-01T12:00:00.25Z");
-        assert_eq!(Rfc3339(951_782_400 * NANOS_PER_SEC + 1).to_string(), "2000-02-29T00:00:00.000000001Z");
+        assert_eq!(
+            Rfc3339(1_709_294_400_250_000_000).to_string(),
+            "2024-03-01T12:00:00.25Z"
+        );
+        assert_eq!(
+            Rfc3339(951_782_400 * NANOS_PER_SEC + 1).to_string(),
+            "2000-02-29T00:00:00.000000001Z"
+        );
     }
 
     #[test]

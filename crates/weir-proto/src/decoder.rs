@@ -131,7 +131,11 @@ impl Cx<'_> {
     /// The state of `(exporter, dialect, id)`, made if new and within limits. The datagram's counters
     /// (datagrams, bytes, errors) go to the last domain looked up here.
     pub fn domain(&mut self, dialect: Dialect, id: u32, offset: usize) -> Result<&mut Domain, DecodeError> {
-        let key = DomainKey { exporter: self.exporter, dialect, domain: id };
+        let key = DomainKey {
+            exporter: self.exporter,
+            dialect,
+            domain: id,
+        };
         self.current = Some(key);
         let domains = &mut *self.domains;
         if !domains.map.contains_key(&key) {
@@ -146,7 +150,11 @@ impl Cx<'_> {
             }
             if domains.map.len() >= self.limits.max_domains {
                 self.current = None;
-                return Err(DecodeError::LimitReached { offset, what: "domains", limit: self.limits.max_domains });
+                return Err(DecodeError::LimitReached {
+                    offset,
+                    what: "domains",
+                    limit: self.limits.max_domains,
+                });
             }
             *domains.per_exporter.entry(key.exporter).or_default() += 1;
         }
@@ -175,7 +183,10 @@ pub struct Decoder {
 impl Decoder {
     /// A decoder with the given limits.
     pub fn new(limits: Limits) -> Self {
-        Self { limits, domains: Domains::default() }
+        Self {
+            limits,
+            domains: Domains::default(),
+        }
     }
 
     /// The dialect a datagram's version field names, without decoding it.
@@ -194,10 +205,22 @@ impl Decoder {
 
     /// Decodes one datagram from `exporter`, received at `received` (nanoseconds since the epoch), appending
     /// its flows to `out`. Never panics; errors are counted on the exporter's domain and returned.
-    pub fn decode(&mut self, exporter: IpAddr, received: u64, datagram: &[u8], out: &mut FlowBatch) -> Outcome {
+    pub fn decode(
+        &mut self,
+        exporter: IpAddr,
+        received: u64,
+        datagram: &[u8],
+        out: &mut FlowBatch,
+    ) -> Outcome {
         let before = out.len();
         let dialect = Self::detect(datagram);
-        let mut cx = Cx { exporter, received, limits: &self.limits, domains: &mut self.domains, current: None };
+        let mut cx = Cx {
+            exporter,
+            received,
+            limits: &self.limits,
+            domains: &mut self.domains,
+            current: None,
+        };
         let result = match dialect {
             Dialect::NetflowV1 | Dialect::NetflowV5 | Dialect::NetflowV7 | Dialect::NetflowV8 => {
                 netflow::decode(&mut cx, dialect, datagram, out)
@@ -210,13 +233,23 @@ impl Decoder {
                 Err(DecodeError::UnknownVersion { offset: 0, version })
             }
         };
-        let fallback = DomainKey { exporter, dialect, domain: 0 };
+        let fallback = DomainKey {
+            exporter,
+            dialect,
+            domain: 0,
+        };
         let key = cx.current.unwrap_or(fallback);
         let error = result.err();
         // A datagram that failed before naming its domain is counted on the exporter's domain 0 of its
         // dialect, if the limits still allow one more domain; otherwise it is only reported.
         if !self.domains.map.contains_key(&key) {
-            let mut cx = Cx { exporter, received, limits: &self.limits, domains: &mut self.domains, current: None };
+            let mut cx = Cx {
+                exporter,
+                received,
+                limits: &self.limits,
+                domains: &mut self.domains,
+                current: None,
+            };
             let _over_limit = cx.domain(dialect, 0, 0);
         }
         if let Some(domain) = self.domains.map.get_mut(&key) {
@@ -226,7 +259,11 @@ impl Decoder {
                 domain.counters.error(e.kind());
             }
         }
-        Outcome { records: out.len() - before, domain: key, error }
+        Outcome {
+            records: out.len() - before,
+            domain: key,
+            error,
+        }
     }
 
     /// Drops data that has waited too long for its template (counted as
@@ -263,20 +300,39 @@ mod tests {
         let mut out = FlowBatch::new();
         let ex: IpAddr = "192.0.2.9".parse().unwrap();
         let o = d.decode(ex, 1, &[0, 42, 0, 0], &mut out);
-        assert!(matches!(o.error, Some(DecodeError::UnknownVersion { version: 42, offset: 0 })));
+        assert!(matches!(
+            o.error,
+            Some(DecodeError::UnknownVersion {
+                version: 42,
+                offset: 0
+            })
+        ));
         assert_eq!(o.records, 0);
         let (key, dom) = d.domains().next().unwrap();
-        assert_eq!(key, &DomainKey { exporter: ex, dialect: Dialect::Unknown, domain: 0 });
+        assert_eq!(
+            key,
+            &DomainKey {
+                exporter: ex,
+                dialect: Dialect::Unknown,
+                domain: 0
+            }
+        );
         assert_eq!(dom.counters.datagrams, 1);
         assert_eq!(dom.counters.bytes, 4);
         assert_eq!(dom.counters.errors_of(ErrorKind::UnknownVersion), 1);
         let o = d.decode(ex, 1, &[], &mut out);
-        assert!(matches!(o.error, Some(DecodeError::UnknownVersion { version: 0, .. })));
+        assert!(matches!(
+            o.error,
+            Some(DecodeError::UnknownVersion { version: 0, .. })
+        ));
     }
 
     #[test]
     fn bounds_domains_per_exporter() {
-        let limits = Limits { max_domains_per_exporter: 2, ..Limits::default() };
+        let limits = Limits {
+            max_domains_per_exporter: 2,
+            ..Limits::default()
+        };
         let mut domains = Domains::default();
         let mut cx = Cx {
             exporter: "192.0.2.1".parse().unwrap(),
@@ -288,7 +344,10 @@ mod tests {
         assert!(cx.domain(Dialect::Ipfix, 1, 0).is_ok());
         assert!(cx.domain(Dialect::Ipfix, 2, 0).is_ok());
         assert!(cx.domain(Dialect::Ipfix, 1, 0).is_ok());
-        assert!(matches!(cx.domain(Dialect::Ipfix, 3, 16), Err(DecodeError::LimitReached { offset: 16, .. })));
+        assert!(matches!(
+            cx.domain(Dialect::Ipfix, 3, 16),
+            Err(DecodeError::LimitReached { offset: 16, .. })
+        ));
     }
 
     #[test]

@@ -44,7 +44,11 @@ impl<'a> Reader<'a> {
 
     #[inline]
     fn short(&self, needed: usize) -> DecodeError {
-        DecodeError::Truncated { offset: self.offset(), needed, available: self.remaining() }
+        DecodeError::Truncated {
+            offset: self.offset(),
+            needed,
+            available: self.remaining(),
+        }
     }
 
     /// The next `n` bytes.
@@ -123,7 +127,10 @@ impl<'a> Reader<'a> {
         if self.is_empty() {
             Ok(())
         } else {
-            Err(DecodeError::TrailingBytes { offset: self.offset(), count: self.remaining() })
+            Err(DecodeError::TrailingBytes {
+                offset: self.offset(),
+                count: self.remaining(),
+            })
         }
     }
 }
@@ -141,13 +148,23 @@ mod tests {
         assert_eq!(sub.offset(), 6);
         assert_eq!(sub.u8().unwrap(), 9);
         assert_eq!(r.offset(), 8);
-        assert!(matches!(r.expect_end(), Err(DecodeError::TrailingBytes { offset: 8, count: 1 })));
+        assert!(matches!(
+            r.expect_end(),
+            Err(DecodeError::TrailingBytes { offset: 8, count: 1 })
+        ));
     }
 
     #[test]
     fn rejects_reads_past_the_end_with_the_offset() {
         let mut r = Reader::at(&[1, 2, 3], 100);
-        assert!(matches!(r.u32(), Err(DecodeError::Truncated { offset: 100, needed: 4, available: 3 })));
+        assert!(matches!(
+            r.u32(),
+            Err(DecodeError::Truncated {
+                offset: 100,
+                needed: 4,
+                available: 3
+            })
+        ));
         assert!(matches!(r.bytes(usize::MAX), Err(DecodeError::Truncated { .. })));
         assert_eq!(r.u16().unwrap(), 0x0102);
         assert!(r.sub(2).is_err());

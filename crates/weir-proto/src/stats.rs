@@ -166,7 +166,9 @@ impl SequenceTracker {
             Some(next) => {
                 let ahead = seq.wrapping_sub(next);
                 if ahead < u32::MAX / 2 {
-                    SequenceEvent::Gap { missing: u64::from(ahead) }
+                    SequenceEvent::Gap {
+                        missing: u64::from(ahead),
+                    }
                 } else if next.wrapping_sub(seq) <= Self::REORDER_WINDOW.max(units.saturating_mul(64)) {
                     SequenceEvent::Late
                 } else {
@@ -181,7 +183,9 @@ impl SequenceTracker {
             }
             SequenceEvent::Restart => counters.restarts += 1,
             // A late datagram fills part of a gap counted earlier: its units were not lost after all.
-            SequenceEvent::Late => counters.lost_records = counters.lost_records.saturating_sub(u64::from(units)),
+            SequenceEvent::Late => {
+                counters.lost_records = counters.lost_records.saturating_sub(u64::from(units))
+            }
             SequenceEvent::InOrder => {}
         }
         if event != SequenceEvent::Late {
@@ -201,7 +205,10 @@ mod tests {
         let mut t = SequenceTracker::default();
         assert_eq!(t.observe(100, 30, None, &mut c), SequenceEvent::InOrder);
         assert_eq!(t.observe(130, 30, None, &mut c), SequenceEvent::InOrder);
-        assert_eq!(t.observe(190, 30, None, &mut c), SequenceEvent::Gap { missing: 30 });
+        assert_eq!(
+            t.observe(190, 30, None, &mut c),
+            SequenceEvent::Gap { missing: 30 }
+        );
         assert_eq!((c.sequence_gaps, c.lost_records, c.restarts), (1, 30, 0));
     }
 
