@@ -10,7 +10,8 @@ fn run(target: &str, body: fn(&[u8])) {
         .join(target);
     let mut n = 0;
     for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
-        body(&std::fs::read(entry.unwrap().path()).unwrap());
+        let path = entry.expect("corpus entry").path();
+        body(&std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())));
         n += 1;
     }
     assert!(n > 0, "empty corpus in {}", dir.display());

@@ -2,6 +2,8 @@
 //! summary checked in under `fixtures/golden/`. The expected files were read by eye once; regenerate them on
 //! purpose with `WEIR_BLESS=1 cargo test -p weir --test golden`, and review the diff.
 
+#![allow(clippy::unwrap_used)] // helpers fail the test on any unexpected error
+
 mod common;
 
 use std::collections::BTreeMap;

@@ -4,6 +4,8 @@
 //!
 //! Skipped with a message when tshark is not installed, unless `WEIR_REQUIRE_TSHARK` is set (as in CI).
 
+#![allow(clippy::unwrap_used)] // helpers fail the test on any unexpected error
+
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
