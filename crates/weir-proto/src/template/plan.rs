@@ -9,7 +9,7 @@
 use std::mem;
 use std::net::Ipv6Addr;
 
-use weir_flow::codes::{etype, forwarding};
+use weir_flow::codes::{etype, forwarding, proto};
 use weir_flow::{FlowBatch, FlowRecord, push_extra};
 
 use crate::error::DecodeError;
@@ -381,6 +381,9 @@ impl Work<'_> {
         r.in_if_name = base.in_if_name;
         r.out_if_name = base.out_if_name;
         r.extra_fields = base.extra_fields;
+        // `finish` derives these from the destination port when no element set them.
+        r.icmp_type = base.icmp_type;
+        r.icmp_code = base.icmp_code;
         self.sampler = None;
         self.interval = None;
         self.ip_version = 0;
@@ -456,6 +459,10 @@ impl Work<'_> {
                 6 => etype::IPV6,
                 _ => plan.addr_etype,
             };
+        }
+        // Exporters without ICMP elements put type and code in the destination port (type * 256 + code).
+        if matches!(r.proto, proto::ICMP | proto::ICMPV6) && r.icmp_type == 0 && r.icmp_code == 0 {
+            [r.icmp_type, r.icmp_code] = r.dst_port.to_be_bytes();
         }
         // The status is the top two bits (codes::forwarding::status, spelt out to stay inlined).
         if r.forwarding_status & 0xc0 == forwarding::DROPPED {

@@ -445,6 +445,24 @@ fn normalises_codes_and_times() {
 }
 
 #[test]
+fn icmp_type_and_code_come_from_the_destination_port_when_not_sent() {
+    let (mut d, mut out) = (Decoder::default(), FlowBatch::new());
+    // protocolIdentifier, destinationTransportPort: ICMP echo request (8/0) and port unreachable (3/3).
+    let t = tpl(256, &[(4, 1), (11, 2)]);
+    run(
+        &mut d,
+        &mut out,
+        T0,
+        &msg(0, vec![t, data(256, &[1, 8, 0, 1, 3, 3, 17, 0, 53])]),
+    );
+    let got: Vec<_> = (0..3)
+        .map(|i| out.row(i).unwrap())
+        .map(|r| (r.icmp_type, r.icmp_code))
+        .collect();
+    assert_eq!(got, [(8, 0), (3, 3), (0, 0)]);
+}
+
+#[test]
 fn delta_microseconds_count_back_from_the_export_time() {
     let (mut d, mut out) = (Decoder::default(), FlowBatch::new());
     let t = tpl(256, &[(158, 4), (159, 4)]);
