@@ -73,11 +73,17 @@ fn cases() -> BTreeMap<String, Case> {
 
 /// Runs `weir decode` on a case: the NDJSON flows and the summary printed on stderr.
 fn decode(case: &Case) -> (String, String) {
+    // Paths relative to the captures, so that the summaries do not depend on where the repository is.
+    let relative = |p: &PathBuf| p.strip_prefix(captures_dir()).unwrap().to_owned();
     let mut cmd = weir();
-    cmd.arg("decode");
+    cmd.current_dir(captures_dir()).arg("decode");
     match case {
-        Case::Capture(path) => cmd.arg(path),
-        Case::Raw(files) => cmd.arg("--exporter").arg("192.0.2.1").arg("--raw").args(files),
+        Case::Capture(path) => cmd.arg(relative(path)),
+        Case::Raw(files) => cmd
+            .arg("--exporter")
+            .arg("192.0.2.1")
+            .arg("--raw")
+            .args(files.iter().map(relative)),
     };
     let out = cmd.output().unwrap();
     assert!(
