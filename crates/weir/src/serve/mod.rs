@@ -119,6 +119,18 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         listeners.push(l);
     }
 
+    // Everything that can fail is set up before any thread starts.
+    let http_listener = match config.http {
+        Some(addr) => {
+            let listener = runtime
+                .block_on(tokio::net::TcpListener::bind(addr))
+                .with_context(|| format!("cannot listen on HTTP {addr}"))?;
+            info!(addr = %listener.local_addr()?, "Serving /metrics and /healthz.");
+            Some(listener)
+        }
+        None => None,
+    };
+
     let stop = Arc::new(AtomicBool::new(false));
     let (sink_tx, sink_rx) = bounded(SINK_QUEUE);
     let (recycle_tx, recycle_rx) = bounded(SINK_QUEUE);
@@ -172,19 +184,11 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         sink: (sink_rx, sink_stats.clone()),
     });
     let (http_stop, http_stopped) = tokio::sync::oneshot::channel::<()>();
-    let http_task = match config.http {
-        Some(addr) => {
-            let listener = runtime
-                .block_on(tokio::net::TcpListener::bind(addr))
-                .with_context(|| format!("cannot listen on HTTP {addr}"))?;
-            let local = listener.local_addr()?;
-            info!(addr = %local, "Serving /metrics and /healthz.");
-            Some(runtime.spawn(http::serve(listener, metrics, async {
-                let _ = http_stopped.await;
-            })))
-        }
-        None => None,
-    };
+    let http_task = http_listener.map(|listener| {
+        runtime.spawn(http::serve(listener, metrics, async {
+            let _ = http_stopped.await;
+        }))
+    });
 
     let signal_name = runtime.block_on(async {
         tokio::select! {
