@@ -28,6 +28,8 @@ pub struct ServeConfig {
     pub recv_buffer: usize,
     /// Batches of datagrams each decoder's queue holds before the receiver drops what comes.
     pub queue_batches: usize,
+    /// Bytes of datagrams each decoder's queue holds before the receiver drops what comes.
+    pub queue_bytes: usize,
     /// Largest datagram received whole; longer ones are dropped as oversize.
     pub max_datagram: usize,
     /// Bounds on the state one exporter can make a decoder keep.
@@ -48,6 +50,7 @@ impl Default for ServeConfig {
             shards: cores,
             recv_buffer: 32 << 20,
             queue_batches: 1024,
+            queue_bytes: 64 << 20,
             max_datagram: 65_535,
             limits: Limits::default(),
         }

@@ -14,7 +14,8 @@ use weir_flow::FlowBatch;
 use weir_proto::{Counters, DomainKey, ErrorKind};
 
 use super::kernel_drops;
-use super::receiver::{DropReason, ListenerStats, RawBatch};
+use super::queue::QueueRx;
+use super::receiver::{DropReason, ListenerStats};
 use super::shard::ShardState;
 use super::sink::SinkStats;
 
@@ -27,7 +28,7 @@ pub struct Metrics {
     /// Per listen address.
     pub listeners: Vec<Arc<ListenerStats>>,
     /// Per decoder shard: its queue (to read its depth) and its published counters.
-    pub shards: Vec<(Receiver<RawBatch>, Arc<ShardState>)>,
+    pub shards: Vec<(QueueRx, Arc<ShardState>)>,
     /// The sink's queue and counters.
     pub sink: (Receiver<FlowBatch>, Arc<SinkStats>),
 }
@@ -230,27 +231,30 @@ impl Metrics {
                 );
             }
         }
-        e.family(
+        let shard_gauge = |e: &mut Exposition, name: &str, help: &str, f: &dyn Fn(&QueueRx) -> usize| {
+            e.family(name, "gauge", help);
+            for (i, (queue, _)) in self.shards.iter().enumerate() {
+                e.sample(name, &[("shard", &i.to_string())], f(queue) as u64);
+            }
+        };
+        shard_gauge(
+            e,
             "weir_decoder_queue_depth",
-            "gauge",
             "Datagram batches waiting for the decoder shard.",
+            &|q| q.len(),
         );
-        for (i, (queue, _)) in self.shards.iter().enumerate() {
-            e.sample(
-                "weir_decoder_queue_depth",
-                &[("shard", &i.to_string())],
-                queue.len() as u64,
-            );
-        }
-        e.family(
+        shard_gauge(
+            e,
             "weir_decoder_queue_capacity",
-            "gauge",
             "Datagram batches the decoder shard's queue holds.",
+            &|q| q.capacity(),
         );
-        for (i, (queue, _)) in self.shards.iter().enumerate() {
-            let cap = queue.capacity().unwrap_or(0) as u64;
-            e.sample("weir_decoder_queue_capacity", &[("shard", &i.to_string())], cap);
-        }
+        shard_gauge(
+            e,
+            "weir_decoder_queue_bytes",
+            "Bytes of datagrams queued for the decoder shard.",
+            &|q| q.bytes(),
+        );
     }
 
     fn render_exporters(&self, e: &mut Exposition) {
@@ -290,6 +294,7 @@ impl Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::serve::queue::queue;
     use crossbeam_channel::bounded;
     use std::sync::atomic::AtomicU64;
     use weir_proto::Dialect;
@@ -312,7 +317,7 @@ mod tests {
             recv_buffer: 425_984,
             inodes: vec![],
         };
-        let (_tx, rx) = bounded::<RawBatch>(8);
+        let (_tx, rx) = queue(8, 1 << 20);
         let state = Arc::new(ShardState::default());
         let mut c = Counters {
             datagrams: 10,
@@ -344,6 +349,7 @@ mod tests {
             "weir_receiver_buffer_bytes{listener=\"0.0.0.0:2055\"} 425984",
             "weir_receiver_kernel_drops_total{listener=\"0.0.0.0:2055\"} 0",
             "weir_decoder_queue_capacity{shard=\"0\"} 8",
+            "weir_decoder_queue_bytes{shard=\"0\"} 0",
             "weir_exporter_records_total{exporter=\"192.0.2.1\",dialect=\"ipfix\",domain=\"7\"} 300",
             "# TYPE weir_exporter_templates gauge",
             "weir_exporter_templates{exporter=\"192.0.2.1\",dialect=\"ipfix\",domain=\"7\"} 2",

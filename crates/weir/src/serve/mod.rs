@@ -12,6 +12,7 @@ mod config;
 mod http;
 mod kernel_drops;
 mod metrics;
+mod queue;
 mod receiver;
 mod shard;
 mod sink;
@@ -147,7 +148,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     let mut shard_views = Vec::new();
     let mut shards = Vec::new();
     for i in 0..config.shards {
-        let (tx, rx) = bounded(config.queue_batches);
+        let (tx, rx) = queue::queue(config.queue_batches, config.queue_bytes);
         let state = Arc::new(ShardState::default());
         let shard = Shard {
             input: rx.clone(),

@@ -15,7 +15,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use crossbeam_channel::{Sender, TrySendError};
 use nix::errno::Errno;
 use nix::sys::socket::{
     MsgFlags, MultiHeaders, SockaddrLike, SockaddrStorage, recvmmsg, setsockopt, sockopt,
@@ -25,6 +24,7 @@ use tracing::warn;
 
 use super::config::ServeConfig;
 use super::kernel_drops;
+use super::queue::QueueTx;
 use weir_flow::time::NANOS_PER_SEC;
 
 use crate::clock::now;
@@ -112,7 +112,8 @@ pub struct RawBatch {
 }
 
 impl RawBatch {
-    fn new(received: u64) -> Self {
+    /// An empty batch of datagrams received at `received`.
+    pub fn new(received: u64) -> Self {
         Self {
             received,
             data: Vec::new(),
@@ -120,7 +121,8 @@ impl RawBatch {
         }
     }
 
-    fn push(&mut self, exporter: IpAddr, datagram: &[u8]) {
+    /// Adds a datagram from `exporter`.
+    pub fn push(&mut self, exporter: IpAddr, datagram: &[u8]) {
         self.items
             .push((exporter, self.data.len() as u32, datagram.len() as u32));
         self.data.extend_from_slice(datagram);
@@ -129,6 +131,11 @@ impl RawBatch {
     /// Number of datagrams.
     pub fn len(&self) -> usize {
         self.items.len()
+    }
+
+    /// Bytes of the datagrams.
+    pub fn bytes(&self) -> usize {
+        self.data.len()
     }
 
     /// Each datagram with its exporter's address.
@@ -205,7 +212,7 @@ pub struct Reader {
     /// Its listener's counters.
     pub stats: Arc<ListenerStats>,
     /// The shards' queues.
-    pub shards: Vec<Sender<RawBatch>>,
+    pub shards: Vec<QueueTx>,
     /// The allow-list and sizes.
     pub config: Arc<ServeConfig>,
     /// Set when the reader should stop.
@@ -293,11 +300,8 @@ impl Reader {
         self.stats.bytes.fetch_add(bytes, Ordering::Relaxed);
         for (queue, batch) in self.shards.iter().zip(pending.iter_mut()) {
             let Some(batch) = batch.take() else { continue };
-            match queue.try_send(batch) {
-                Ok(()) => {}
-                Err(TrySendError::Full(b) | TrySendError::Disconnected(b)) => {
-                    self.stats.dropped(DropReason::QueueFull, b.len() as u64);
-                }
+            if let Err(b) = queue.offer(batch) {
+                self.stats.dropped(DropReason::QueueFull, b.len() as u64);
             }
         }
     }
@@ -314,7 +318,7 @@ fn socket_addr(s: SockaddrStorage) -> Option<SocketAddr> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crossbeam_channel::bounded;
+    use crate::serve::queue::queue;
 
     #[test]
     fn one_exporter_always_hits_one_shard() {
@@ -343,7 +347,7 @@ mod tests {
         let listener = bind("127.0.0.1:0".parse().unwrap(), 1, 1 << 20).unwrap();
         let addr = listener.stats.addr;
         assert_ne!(addr.port(), 0);
-        let (tx, rx) = bounded(1);
+        let (tx, rx) = queue(1, 1 << 20);
         let mut cfg = ServeConfig {
             max_datagram: 64,
             ..ServeConfig::default()
@@ -361,7 +365,8 @@ mod tests {
         let handle = reader.spawn("test-reader".into()).unwrap();
         let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
         sender.send_to(b"first", addr).unwrap();
-        let batch = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+        let batch = rx.channel().recv_timeout(Duration::from_secs(5)).unwrap();
+        rx.done(&batch);
         let got: Vec<_> = batch.iter().map(|(ip, d)| (ip, d.to_vec())).collect();
         assert_eq!(got, vec![(IpAddr::from([127, 0, 0, 1]), b"first".to_vec())]);
         assert!(batch.received > 0);
@@ -389,7 +394,7 @@ mod tests {
     fn drops_exporters_not_allowed() {
         let listener = bind("127.0.0.1:0".parse().unwrap(), 1, 1 << 20).unwrap();
         let addr = listener.stats.addr;
-        let (tx, rx) = bounded(4);
+        let (tx, rx) = queue(4, 1 << 20);
         let mut cfg = ServeConfig::default();
         cfg.allow.push("192.0.2.0/24".parse().unwrap());
         let stop = Arc::new(AtomicBool::new(false));
@@ -413,6 +418,6 @@ mod tests {
         stop.store(true, Ordering::Relaxed);
         handle.join().unwrap();
         assert_eq!(stats.drops_of(DropReason::NotAllowed), 1);
-        assert!(rx.try_recv().is_err());
+        assert!(rx.channel().try_recv().is_err());
     }
 }

@@ -13,7 +13,7 @@ use weir_flow::FlowBatch;
 use weir_flow::time::NANOS_PER_SEC;
 use weir_proto::{Counters, Decoder, DomainKey, Limits};
 
-use super::receiver::RawBatch;
+use super::queue::QueueRx;
 use crate::clock::now;
 use crate::ratelimit::{RateLimiter, Verdict};
 
@@ -58,7 +58,7 @@ fn snapshot(decoder: &Decoder) -> Vec<(DomainKey, Counters)> {
 #[derive(Debug)]
 pub struct Shard {
     /// Datagrams from the receiver.
-    pub input: Receiver<RawBatch>,
+    pub input: QueueRx,
     /// Flows to the sink.
     pub output: Sender<FlowBatch>,
     /// Emptied batches coming back from the sink, to reuse their allocations.
@@ -82,7 +82,7 @@ impl Shard {
         let mut last_flush = Instant::now();
         let mut last_publish = Instant::now();
         loop {
-            match self.input.recv_timeout(FLUSH_AFTER) {
+            match self.input.channel().recv_timeout(FLUSH_AFTER) {
                 Ok(batch) => {
                     for (exporter, datagram) in batch.iter() {
                         let outcome = decoder.decode(exporter, batch.received, datagram, &mut flows);
@@ -90,6 +90,7 @@ impl Shard {
                             log_error(&mut limiter, exporter, &outcome.domain, &e);
                         }
                     }
+                    self.input.done(&batch);
                 }
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break,
