@@ -118,7 +118,11 @@ impl Server {
             assert!(Instant::now() < deadline, "weir serve did not stop");
             thread::sleep(Duration::from_millis(20));
         };
-        let log: Vec<String> = self.log.try_iter().collect();
+        // Every line, up to the end of the stream (the reading thread ends there).
+        let mut log = Vec::new();
+        while let Ok(line) = self.log.recv_timeout(Duration::from_secs(5)) {
+            log.push(line);
+        }
         assert!(status.success(), "exit {status}: {log:#?}");
         log
     }
@@ -265,5 +269,36 @@ fn accepts_every_dialect_on_one_port() {
     assert_eq!(
         comparable(flows(&std::fs::read(&output).unwrap())),
         comparable(expected)
+    );
+}
+
+#[test]
+fn logs_decode_errors_at_a_limited_rate_and_counts_them() {
+    let dir = TempDir::new("errors");
+    let server = Server::start(&dir.path("flows.ndjson"), &[]);
+    let exporter = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    for _ in 0..12 {
+        exporter.send_to(&[0, 42, 0, 0], &server.udp).unwrap();
+    }
+    let errors = "weir_exporter_errors_total{exporter=\"127.0.0.1\",dialect=\"unknown\",domain=\"0\",kind=\"unknown_version\"}";
+    server.wait_for_metric(errors, 12);
+    let log = server.stop();
+    let logged: Vec<&String> = log
+        .iter()
+        .filter(|l| l.contains("Cannot decode datagram"))
+        .collect();
+    assert_eq!(logged.len(), 5, "{log:#?}");
+    assert!(
+        logged[0].contains("Cannot decode datagram: unknown export version 42 at offset 0.")
+            && logged[0].contains("exporter=127.0.0.1 dialect=unknown domain=0 offset=0"),
+        "{}",
+        logged[0]
+    );
+    assert!(
+        log.iter().any(
+            |l| l.contains("More decode errors from this exporter were not logged.")
+                && l.contains("exporter=127.0.0.1 suppressed=7")
+        ),
+        "{log:#?}"
     );
 }

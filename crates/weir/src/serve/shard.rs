@@ -81,6 +81,7 @@ impl Shard {
         let mut flows = self.fresh_batch();
         let mut last_flush = Instant::now();
         let mut last_publish = Instant::now();
+        let mut writer_gone = false;
         loop {
             match self.input.channel().recv_timeout(FLUSH_AFTER) {
                 Ok(batch) => {
@@ -97,7 +98,8 @@ impl Shard {
             }
             if flows.len() >= FLUSH_ROWS || (!flows.is_empty() && last_flush.elapsed() >= FLUSH_AFTER) {
                 let full = std::mem::replace(&mut flows, self.fresh_batch());
-                if self.output.send(full).is_err() {
+                if self.output.send(full).is_err() && !writer_gone {
+                    writer_gone = true;
                     warn!("The flow writer stopped; flows are being discarded.");
                 }
                 last_flush = Instant::now();
