@@ -83,7 +83,8 @@ impl From<weir_proto::DecodeError> for PacketError {
     }
 }
 
-/// What was in a capture besides export datagrams.
+/// What was in a capture besides export datagrams. Each packet is counted once by what it was; a datagram
+/// reassembled from fragments is counted once more, by what it held.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CaptureStats {
     /// Packet records read.
