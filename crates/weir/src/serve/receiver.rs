@@ -165,9 +165,9 @@ pub fn bind(addr: SocketAddr, count: usize, recv_buffer: usize) -> io::Result<Li
     for _ in 0..count.max(1) {
         let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
         socket.set_reuse_port(true)?;
-        // Privileged processes may exceed net.core.rmem_max; others get what it allows.
-        let size = i32::try_from(recv_buffer).unwrap_or(i32::MAX);
-        let size = usize::try_from(size).unwrap_or(usize::MAX);
+        // Privileged processes may exceed net.core.rmem_max; others get what it allows. The kernel
+        // takes a C int.
+        let size = recv_buffer.min(i32::MAX as usize);
         if setsockopt(&socket, sockopt::RcvBufForce, &size).is_err() {
             socket.set_recv_buffer_size(recv_buffer)?;
         }
