@@ -33,46 +33,137 @@ pub fn display_mac(m: u64) -> String {
 /// Times are RFC 3339 strings (`null` when unknown), addresses and MACs strings, lists arrays, and
 /// `extra_fields` an object keyed by element name (from `namer`) or `enterprise.id`, values in hex.
 pub fn write_row(w: &mut impl Write, batch: &FlowBatch, i: usize, namer: ElementNamer) -> io::Result<()> {
-    w.write_all(b"{")?;
+    let mut line = Vec::with_capacity(1024);
+    format_row(&mut line, batch, i, namer);
+    w.write_all(&line)
+}
+
+/// Writes every flow of `batch`, one line each, formatting into one reused buffer.
+pub fn write_batch(w: &mut impl Write, batch: &FlowBatch, namer: ElementNamer) -> io::Result<()> {
+    let mut buf = Vec::with_capacity(64 * 1024);
+    for i in 0..batch.len() {
+        format_row(&mut buf, batch, i, namer);
+        if buf.len() >= 60 * 1024 {
+            w.write_all(&buf)?;
+            buf.clear();
+        }
+    }
+    w.write_all(&buf)
+}
+
+/// Appends row `i` as JSON and a newline. Formatting is by hand (integers with `itoa`, times and addresses
+/// into stack buffers) because writing NDJSON is the main cost of `weir decode` and of the NDJSON sink.
+fn format_row(out: &mut Vec<u8>, batch: &FlowBatch, i: usize, namer: ElementNamer) {
+    let mut num = itoa::Buffer::new();
+    out.push(b'{');
     for (n, (&field, col)) in FIELDS.iter().zip(COLUMNS).enumerate() {
         if n > 0 {
-            w.write_all(b",")?;
+            out.push(b',');
         }
-        write!(w, "\"{}\":", col.name)?;
+        out.push(b'"');
+        out.extend_from_slice(col.name.as_bytes());
+        out.extend_from_slice(b"\":");
         match batch.cols.get(field) {
             ColumnRef::Time(v) => match v[i] {
-                0 => w.write_all(b"null")?,
-                t => write!(w, "\"{}\"", Rfc3339(t))?,
+                0 => out.extend_from_slice(b"null"),
+                t => {
+                    let (bytes, len) = Rfc3339(t).to_bytes();
+                    out.push(b'"');
+                    out.extend_from_slice(&bytes[..len]);
+                    out.push(b'"');
+                }
             },
-            ColumnRef::U8(v) => write!(w, "{}", v[i])?,
-            ColumnRef::U16(v) => write!(w, "{}", v[i])?,
-            ColumnRef::U32(v) => write!(w, "{}", v[i])?,
-            ColumnRef::U64(v) => write!(w, "{}", v[i])?,
-            ColumnRef::Ip(v) => write!(w, "\"{}\"", display_ip(v[i]))?,
-            ColumnRef::Mac(v) => write!(w, "\"{}\"", display_mac(v[i]))?,
-            ColumnRef::Str(v) => serde_json::to_writer(&mut *w, batch.str(v[i]))?,
-            ColumnRef::U32List(v) => serde_json::to_writer(&mut *w, batch.list(v[i]))?,
+            ColumnRef::U8(v) => out.extend_from_slice(num.format(v[i]).as_bytes()),
+            ColumnRef::U16(v) => out.extend_from_slice(num.format(v[i]).as_bytes()),
+            ColumnRef::U32(v) => out.extend_from_slice(num.format(v[i]).as_bytes()),
+            ColumnRef::U64(v) => out.extend_from_slice(num.format(v[i]).as_bytes()),
+            ColumnRef::Ip(v) => {
+                out.push(b'"');
+                format_ip(out, v[i], &mut num);
+                out.push(b'"');
+            }
+            ColumnRef::Mac(v) => {
+                out.push(b'"');
+                let b = v[i].to_be_bytes();
+                for (k, byte) in b[2..].iter().enumerate() {
+                    if k > 0 {
+                        out.push(b':');
+                    }
+                    push_hex(out, *byte);
+                }
+                out.push(b'"');
+            }
+            ColumnRef::Str(v) => format_str(out, batch.str(v[i])),
+            ColumnRef::U32List(v) => {
+                out.push(b'[');
+                for (k, x) in batch.list(v[i]).iter().enumerate() {
+                    if k > 0 {
+                        out.push(b',');
+                    }
+                    out.extend_from_slice(num.format(*x).as_bytes());
+                }
+                out.push(b']');
+            }
             ColumnRef::Bytes(v) => {
-                w.write_all(b"{")?;
+                out.push(b'{');
                 for (k, e) in extra_fields(batch.blob(v[i])).enumerate() {
                     if k > 0 {
-                        w.write_all(b",")?;
+                        out.push(b',');
                     }
                     match namer(e.enterprise, e.id) {
-                        Some(name) => serde_json::to_writer(&mut *w, name)?,
-                        None => write!(w, "\"{}.{}\"", e.enterprise, e.id)?,
+                        Some(name) => format_str(out, name),
+                        None => {
+                            out.push(b'"');
+                            out.extend_from_slice(num.format(e.enterprise).as_bytes());
+                            out.push(b'.');
+                            out.extend_from_slice(num.format(e.id).as_bytes());
+                            out.push(b'"');
+                        }
                     }
-                    w.write_all(b":\"")?;
-                    for b in e.value {
-                        write!(w, "{b:02x}")?;
-                    }
-                    w.write_all(b"\"")?;
+                    out.extend_from_slice(b":\"");
+                    e.value.iter().for_each(|&b| push_hex(out, b));
+                    out.push(b'"');
                 }
-                w.write_all(b"}")?;
+                out.push(b'}');
             }
         }
     }
-    w.write_all(b"}\n")
+    out.extend_from_slice(b"}\n");
+}
+
+/// An address as users write it (IPv4-mapped as IPv4), without quotes.
+fn format_ip(out: &mut Vec<u8>, a: Ipv6Addr, num: &mut itoa::Buffer) {
+    match a.to_ipv4_mapped() {
+        Some(v4) => {
+            for (k, octet) in v4.octets().into_iter().enumerate() {
+                if k > 0 {
+                    out.push(b'.');
+                }
+                out.extend_from_slice(num.format(octet).as_bytes());
+            }
+        }
+        None => {
+            // IPv6 text form (RFC 5952) is intricate; std's is right, and IPv6 is the rarer case.
+            let _infallible = write!(out, "{a}");
+        }
+    }
+}
+
+/// A JSON string. Names, countries and AS names rarely need escaping, so the common case is a copy.
+fn format_str(out: &mut Vec<u8>, s: &str) {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        let _infallible = serde_json::to_writer(&mut *out, s);
+    }
+}
+
+fn push_hex(out: &mut Vec<u8>, b: u8) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push(HEX[usize::from(b >> 4)]);
+    out.push(HEX[usize::from(b & 0xf)]);
 }
 
 #[cfg(test)]
@@ -120,5 +211,30 @@ mod tests {
             serde_json::json!({"9.12235": "ab", "applicationId": "01"})
         );
         assert_eq!(v.as_object().unwrap().len(), COLUMNS.len());
+    }
+
+    #[test]
+    fn escapes_strings_and_writes_batches_line_by_line() {
+        let mut b = FlowBatch::new();
+        let name = b.intern("port \"A\"\\1\n");
+        b.push(&FlowRecord {
+            in_if_name: name,
+            ..FlowRecord::default()
+        });
+        b.push(&FlowRecord {
+            bytes: u64::MAX,
+            ..FlowRecord::default()
+        });
+        let mut out = Vec::new();
+        write_batch(&mut out, &b, |_, _| None).unwrap();
+        let lines: Vec<serde_json::Value> = out
+            .split(|&c| c == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| serde_json::from_slice(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0]["in_if_name"], "port \"A\"\\1\n");
+        assert_eq!(lines[0]["src_addr"], "::");
+        assert_eq!(lines[1]["bytes"], u64::MAX);
     }
 }

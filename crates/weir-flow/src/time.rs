@@ -10,27 +10,53 @@ pub const NANOS_PER_SEC: u64 = 1_000_000_000;
 #[derive(Debug, Clone, Copy)]
 pub struct Rfc3339(pub u64);
 
+impl Rfc3339 {
+    /// The longest form: `YYYY-MM-DDTHH:MM:SS.fffffffffZ` (years stay below 10000 in a `u64` of nanoseconds).
+    pub const MAX_LEN: usize = 30;
+
+    /// The formatted bytes in a stack buffer, and how many of them are used: the NDJSON writer copies them
+    /// without going through `fmt`.
+    pub fn to_bytes(self) -> ([u8; Self::MAX_LEN], usize) {
+        let secs = self.0 / NANOS_PER_SEC;
+        let nanos = (self.0 % NANOS_PER_SEC) as u32;
+        let (y, m, d) = civil_from_days((secs / 86_400) as i64);
+        let rem = (secs % 86_400) as u32;
+        let mut b = *b"0000-00-00T00:00:00.000000000Z";
+        let two = |b: &mut [u8], at: usize, v: u32| {
+            b[at] = b'0' + (v / 10) as u8;
+            b[at + 1] = b'0' + (v % 10) as u8;
+        };
+        let y = y.clamp(0, 9999) as u32;
+        two(&mut b, 0, y / 100);
+        two(&mut b, 2, y % 100);
+        two(&mut b, 5, m);
+        two(&mut b, 8, d);
+        two(&mut b, 11, rem / 3600);
+        two(&mut b, 14, rem / 60 % 60);
+        two(&mut b, 17, rem % 60);
+        if nanos == 0 {
+            b[19] = b'Z';
+            return (b, 20);
+        }
+        let mut digits = 9;
+        let mut n = nanos;
+        while n % 10 == 0 {
+            n /= 10;
+            digits -= 1;
+        }
+        for i in (0..digits).rev() {
+            b[20 + i] = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+        b[20 + digits] = b'Z';
+        (b, 21 + digits)
+    }
+}
+
 impl fmt::Display for Rfc3339 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let secs = self.0 / NANOS_PER_SEC;
-        let nanos = self.0 % NANOS_PER_SEC;
-        let (y, m, d) = civil_from_days((secs / 86_400) as i64);
-        let rem = secs % 86_400;
-        write!(
-            f,
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
-            rem / 3600,
-            rem / 60 % 60,
-            rem % 60
-        )?;
-        if nanos != 0 {
-            let mut digits = format!("{nanos:09}");
-            while digits.ends_with('0') {
-                digits.pop();
-            }
-            write!(f, ".{digits}")?;
-        }
-        f.write_str("Z")
+        let (bytes, len) = self.to_bytes();
+        f.write_str(std::str::from_utf8(&bytes[..len]).map_err(|_| fmt::Error)?)
     }
 }
 
