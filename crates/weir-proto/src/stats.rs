@@ -61,7 +61,7 @@ pub struct DomainKey {
     pub domain: u32,
 }
 
-/// Counters for one [`DomainKey`]. All only grow, except the gauges `templates` and `pending_records`.
+/// Counters for one [`DomainKey`]. All only grow, except the gauges `templates` and `pending_sets`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Counters {
     /// Datagrams (or stream messages) received.
@@ -78,8 +78,9 @@ pub struct Counters {
     pub errors: [u64; ErrorKind::ALL.len()],
     /// Templates and options templates known now (gauge).
     pub templates: u64,
-    /// Data records waiting for their template now (gauge).
-    pub pending_records: u64,
+    /// Data sets held until their template comes, now (gauge). Sets, not records: how many records a set
+    /// holds is known only once its template is.
+    pub pending_sets: u64,
     /// Records that waited for their template and were decoded when it came.
     pub late_records: u64,
     /// Times the sequence number jumped forward.

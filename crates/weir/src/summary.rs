@@ -79,7 +79,7 @@ pub fn domains(domains: &[(DomainKey, Counters)]) -> String {
             c.counter_samples.to_string(),
             c.total_errors().to_string(),
             c.templates.to_string(),
-            c.pending_records.to_string(),
+            c.pending_sets.to_string(),
             c.late_records.to_string(),
             c.sequence_gaps.to_string(),
             c.lost_records.to_string(),

@@ -238,7 +238,7 @@ fn netscaler_variable_length_strings_are_kept() {
     );
     // One set in the data message refers to a template this capture never sends.
     let c = counters(&d, Dialect::Ipfix, 0);
-    assert_eq!((c.records, c.pending_records, c.templates), (3, 1, 7));
+    assert_eq!((c.records, c.pending_sets, c.templates), (3, 1, 7));
 }
 
 #[test]
@@ -248,18 +248,18 @@ fn data_without_templates_waits_then_expires() {
     let data = capture("logstash-codec-netflow/ipfix_test_netscaler_data.dat");
     let o = feed(&mut d, std::slice::from_ref(&data), &mut out);
     assert_eq!((o[0].records, o[0].error.as_ref()), (0, None));
-    let held = counters(&d, Dialect::Ipfix, 0).pending_records;
+    let held = counters(&d, Dialect::Ipfix, 0).pending_sets;
     assert_eq!(held, 4);
     d.expire(RECEIVED + d.limits().pending_hold_ns);
     assert_eq!(
-        counters(&d, Dialect::Ipfix, 0).pending_records,
+        counters(&d, Dialect::Ipfix, 0).pending_sets,
         held,
         "not yet past the hold time"
     );
     d.expire(RECEIVED + d.limits().pending_hold_ns + 1);
     let c = counters(&d, Dialect::Ipfix, 0);
     assert_eq!(
-        (c.pending_records, c.errors_of(ErrorKind::TemplateTimeout)),
+        (c.pending_sets, c.errors_of(ErrorKind::TemplateTimeout)),
         (0, held)
     );
     // Sent again, and followed by its templates: decoded late.
@@ -272,7 +272,7 @@ fn data_without_templates_waits_then_expires() {
         &mut out,
     );
     let c = counters(&d, Dialect::Ipfix, 0);
-    assert_eq!((c.late_records, c.records, c.pending_records), (3, 3, 1));
+    assert_eq!((c.late_records, c.records, c.pending_sets), (3, 3, 1));
 }
 
 #[test]

@@ -33,7 +33,7 @@ enum Template {
 /// Templates, options data and pending data of one domain.
 ///
 /// It keeps the domain's gauges true: `Counters::templates` is the number of templates and options
-/// templates known, and `Counters::pending_records` the number of data sets held for a template (a held
+/// templates known, and `Counters::pending_sets` the number of data sets held for a template (a held
 /// set's record count is unknown until its template says how long a record is).
 #[derive(Debug, Default)]
 pub struct TemplateCache {
@@ -101,7 +101,7 @@ impl TemplateCache {
     pub(crate) fn expire(&mut self, before_ns: u64, counters: &mut Counters) {
         let n = self.pending.expire(before_ns) as u64;
         counters.errors[ErrorKind::TemplateTimeout as usize] += n;
-        counters.pending_records = self.pending.len() as u64;
+        counters.pending_sets = self.pending.len() as u64;
     }
 
     /// Checks a new template's id, record length and the per-domain count.
@@ -192,7 +192,7 @@ impl TemplateCache {
                 Err(e) => counters.error(e.kind()),
             }
         }
-        counters.pending_records = self.pending.len() as u64;
+        counters.pending_sets = self.pending.len() as u64;
     }
 
     /// Removes template `id` (IPFIX withdrawal).
@@ -268,7 +268,7 @@ impl TemplateCache {
                     cx: *cx,
                     bytes: body.rest().into(),
                 });
-                counters.pending_records = self.pending.len() as u64;
+                counters.pending_sets = self.pending.len() as u64;
                 self.held_last = true;
                 Ok(0)
             }

@@ -86,7 +86,7 @@ fn data_before_its_template_in_the_same_message_is_decoded_late() {
     );
     let c = counters(&d, Dialect::Ipfix, 1);
     assert_eq!(
-        (c.records, c.late_records, c.pending_records, c.templates),
+        (c.records, c.late_records, c.pending_sets, c.templates),
         (1, 1, 0, 1)
     );
 }
@@ -104,13 +104,13 @@ fn data_from_an_earlier_message_waits_for_its_template() {
         ),
     );
     assert_eq!(o.records, 0);
-    assert_eq!(counters(&d, Dialect::Ipfix, 1).pending_records, 1);
+    assert_eq!(counters(&d, Dialect::Ipfix, 1).pending_sets, 1);
     let o = run(&mut d, &mut out, T0 + 1, &msg(0, vec![tpl(256, SRC_BYTES)]));
     assert_eq!(o.records, 2);
     // Held records keep the receive time of the datagram that carried them.
     assert_eq!(out.cols.time_received, [T0, T0]);
     let c = counters(&d, Dialect::Ipfix, 1);
-    assert_eq!((c.records, c.late_records, c.pending_records), (2, 2, 0));
+    assert_eq!((c.records, c.late_records, c.pending_sets), (2, 2, 0));
     // The held message's records are unknown to the sequence check: no loss is counted for them.
     assert_eq!(c.lost_records, 0);
 }
@@ -124,11 +124,11 @@ fn held_data_expires_after_the_hold_time() {
     let (mut d, mut out) = (Decoder::new(limits), FlowBatch::new());
     run(&mut d, &mut out, T0, &msg(0, vec![data(300, &[1, 2, 3, 4])]));
     d.expire(T0 + 1000);
-    assert_eq!(counters(&d, Dialect::Ipfix, 1).pending_records, 1);
+    assert_eq!(counters(&d, Dialect::Ipfix, 1).pending_sets, 1);
     d.expire(T0 + 1001);
     let c = counters(&d, Dialect::Ipfix, 1);
     assert_eq!(
-        (c.pending_records, c.errors_of(ErrorKind::TemplateTimeout)),
+        (c.pending_sets, c.errors_of(ErrorKind::TemplateTimeout)),
         (0, 1)
     );
     run(&mut d, &mut out, T0 + 2000, &msg(0, vec![tpl(300, &[(8, 4)])]));
@@ -146,7 +146,7 @@ fn pending_data_is_capped_in_bytes() {
     run(&mut d, &mut out, T0, &msg(0, vec![set.clone(), set]));
     let c = counters(&d, Dialect::Ipfix, 1);
     assert_eq!(
-        (c.pending_records, c.errors_of(ErrorKind::PendingOverflow)),
+        (c.pending_sets, c.errors_of(ErrorKind::PendingOverflow)),
         (1, 1)
     );
     let cache = d.domains().next().unwrap().1.template_cache().unwrap();

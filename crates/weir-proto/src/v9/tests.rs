@@ -118,7 +118,7 @@ fn decodes_the_vector_and_counts_it() {
             c.datagrams,
             c.records,
             c.templates,
-            c.pending_records,
+            c.pending_sets,
             c.total_errors()
         ),
         (1, 1, 1, 0, 0)
@@ -296,7 +296,7 @@ fn reduced_size_encoding_decodes() {
     );
     // The same datagram carries data for templates it does not define: held, not lost.
     let c = counters(&d, Dialect::NetflowV9, 0);
-    assert_eq!((c.records, c.pending_records), (12, 6));
+    assert_eq!((c.records, c.pending_sets), (12, 6));
 }
 
 #[test]
@@ -403,7 +403,7 @@ fn each_device_decodes_its_templates_then_its_data() {
         let (d, out, outcomes) = feed_files(files);
         assert!(outcomes.iter().all(|o| o.error.is_none()), "{files:?}");
         assert_eq!(out.len(), flows, "{files:?}");
-        let held: u64 = d.domains().map(|(_, dom)| dom.counters.pending_records).sum();
+        let held: u64 = d.domains().map(|(_, dom)| dom.counters.pending_sets).sum();
         assert_eq!(held, 0, "{files:?}");
     }
 }

@@ -115,10 +115,10 @@ const DOMAIN_METRICS: &[DomainMetric] = &[
         |c| c.templates,
     ),
     (
-        "weir_exporter_pending_records",
+        "weir_exporter_pending_sets",
         "gauge",
-        "Data records waiting for their template.",
-        |c| c.pending_records,
+        "Data sets held until their template comes.",
+        |c| c.pending_sets,
     ),
     (
         "weir_exporter_late_records_total",
