@@ -127,10 +127,7 @@ fn held_data_expires_after_the_hold_time() {
     assert_eq!(counters(&d, Dialect::Ipfix, 1).pending_sets, 1);
     d.expire(T0 + 1001);
     let c = counters(&d, Dialect::Ipfix, 1);
-    assert_eq!(
-        (c.pending_sets, c.errors_of(ErrorKind::TemplateTimeout)),
-        (0, 1)
-    );
+    assert_eq!((c.pending_sets, c.errors_of(ErrorKind::TemplateTimeout)), (0, 1));
     run(&mut d, &mut out, T0 + 2000, &msg(0, vec![tpl(300, &[(8, 4)])]));
     assert_eq!((out.len(), counters(&d, Dialect::Ipfix, 1).late_records), (0, 0));
 }
@@ -145,10 +142,7 @@ fn pending_data_is_capped_in_bytes() {
     let set = data(300, &[0xaa; 60]);
     run(&mut d, &mut out, T0, &msg(0, vec![set.clone(), set]));
     let c = counters(&d, Dialect::Ipfix, 1);
-    assert_eq!(
-        (c.pending_sets, c.errors_of(ErrorKind::PendingOverflow)),
-        (1, 1)
-    );
+    assert_eq!((c.pending_sets, c.errors_of(ErrorKind::PendingOverflow)), (1, 1));
     let cache = d.domains().next().unwrap().1.template_cache().unwrap();
     assert_eq!((cache.pending_sets(), cache.pending_bytes()), (1, 60));
 }
