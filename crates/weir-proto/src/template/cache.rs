@@ -42,6 +42,8 @@ pub struct TemplateCache {
     pending: Pending,
     /// Reused for each record's `extra_fields`, so records allocate nothing of their own.
     extra: Vec<u8>,
+    /// Reused to stage decoded flows before they are appended to the batch a few at a time.
+    stage: Vec<FlowRecord>,
     /// Whether the last message had data held for a template (its record count is unknown, so an IPFIX
     /// sequence gap that follows is not counted as loss).
     pub(crate) held_last: bool,
@@ -237,7 +239,14 @@ impl TemplateCache {
                     init_ns: self.options.system_init_ns(),
                 };
                 let before = out.len();
-                let result = plan.decode_set(body, &base, &times, &self.options, &mut self.extra, out);
+                let result = plan.decode_set(
+                    body,
+                    &base,
+                    &times,
+                    &self.options,
+                    (&mut self.extra, &mut self.stage),
+                    out,
+                );
                 counters.records += (out.len() - before) as u64;
                 result
             }
