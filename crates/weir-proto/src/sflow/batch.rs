@@ -73,6 +73,9 @@ pub(crate) fn decode(cx: &mut Cx<'_>, datagram: &[u8], out: &mut FlowBatch) -> R
         received,
     };
     let result = d.samples().try_for_each(|s| w.sample(s?));
+    // The flows of the samples before an error are kept.
+    out.extend(&state.stage);
+    state.stage.clear();
     dom.counters = counters;
     result
 }
@@ -261,7 +264,7 @@ impl Writer<'_> {
             rec.extra_fields = self.out.push_blob(&self.state.extra);
             self.state.extra.clear();
         }
-        self.out.push(&rec);
+        self.state.stage.push(rec);
         self.counters.records += 1;
         Ok(())
     }

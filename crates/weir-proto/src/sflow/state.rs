@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use weir_flow::FlowRecord;
+
 use crate::stats::{Counters, SequenceEvent, SequenceTracker};
 
 use super::counter_record::IfCounters;
@@ -87,6 +89,8 @@ pub struct SflowState {
     pub(super) list: Vec<u32>,
     /// Reused to build extra fields.
     pub(super) extra: Vec<u8>,
+    /// A datagram's flows, staged so that they are appended to the batch column by column.
+    pub(super) stage: Vec<FlowRecord>,
 }
 
 impl SflowState {
