@@ -40,7 +40,7 @@ impl Rfc3339 {
         }
         let mut digits = 9;
         let mut n = nanos;
-        while n % 10 == 0 {
+        while n.is_multiple_of(10) {
             n /= 10;
             digits -= 1;
         }

@@ -258,7 +258,7 @@ impl TemplateCache {
                 let mut n = 0;
                 while body.remaining() >= *min_len && !is_zero_padding(body) {
                     self.options
-                        .absorb(scope, fields, cx.uptime_ms.is_some(), &mut body)?;
+                        .absorb(id, scope, fields, cx.uptime_ms.is_some(), &mut body)?;
                     counters.options_records += 1;
                     n += 1;
                 }

@@ -18,7 +18,7 @@ use std::net::IpAddr;
 
 pub use cache::TemplateCache;
 pub use ie::{DataType, Element, Semantics, element, element_by_name, element_name};
-pub use options::OptionsState;
+pub use options::{OptionsRecord, OptionsState};
 pub use record::{FieldSpec, OptionsTemplateRecord, TemplateRecord, VARIABLE_LENGTH};
 pub use sets::Set;
 pub(crate) use sets::{Wire, decode_sets};

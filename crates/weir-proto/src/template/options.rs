@@ -1,11 +1,13 @@
 //! What options data tells about a domain: sampling rates (per sampler or selector, and a default),
 //! interface names, and when the exporter started.
 //!
-//! Other options data (exporter statistics, VRF tables, application tables, ...) is counted in
-//! `Counters::options_records` and not kept: it describes the exporter, not flows, and Weir's flows do not
-//! depend on it. The maps here are bounded, so an exporter cannot grow them without limit.
+//! Every options data record is also kept as it came (the latest one per template and scope value), so that
+//! what an exporter says about itself (statistics, VRF and application tables, ...) can be shown even where
+//! flows do not depend on it. The maps here are bounded, so an exporter cannot grow them without limit.
 
 use std::collections::HashMap;
+
+use weir_flow::push_extra;
 
 use crate::error::DecodeError;
 use crate::reader::Reader;
@@ -18,6 +20,11 @@ const MAX_INTERFACES: usize = 16_384;
 /// Longest interface name kept, in bytes.
 const MAX_NAME: usize = 256;
 
+/// Options records kept per domain (the latest per template and scope value).
+const MAX_RECORDS: usize = 4096;
+/// Bytes of options records kept per domain.
+const MAX_RECORD_BYTES: usize = 1 << 20;
+
 /// NetFlow v9 options scope type for an interface (RFC 3954 section 6.1).
 const V9_SCOPE_INTERFACE: u16 = 2;
 
@@ -28,6 +35,30 @@ pub struct OptionsState {
     samplers: HashMap<u64, u32>,
     interfaces: HashMap<u32, Box<str>>,
     init_ns: Option<u64>,
+    records: HashMap<(u16, Box<[u8]>), KeptRecord>,
+    record_bytes: usize,
+}
+
+/// An options data record as kept: its non-scope fields, and whether its scope ids are v9 scope types.
+#[derive(Debug, Clone, PartialEq)]
+struct KeptRecord {
+    v9: bool,
+    values: Box<[u8]>,
+}
+
+/// One kept options data record. `scope` and `values` are (enterprise, id, value) entries, read with
+/// [`weir_flow::extra_fields`]; with `v9_scope`, scope ids are NetFlow v9 scope types (1 system, 2 interface,
+/// 3 line card, 4 cache, 5 template) rather than information elements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OptionsRecord<'a> {
+    /// The options template the record was laid out by.
+    pub template_id: u16,
+    /// Whether scope ids are NetFlow v9 scope types.
+    pub v9_scope: bool,
+    /// The scope fields.
+    pub scope: &'a [u8],
+    /// The other fields.
+    pub values: &'a [u8],
 }
 
 /// The values of one options data record that Weir uses.
@@ -85,6 +116,18 @@ impl OptionsState {
         self.interfaces.get(&if_index).map(|s| &**s)
     }
 
+    /// Every kept options data record, the latest per template and scope value.
+    pub fn records(&self) -> impl Iterator<Item = OptionsRecord<'_>> {
+        self.records
+            .iter()
+            .map(|((template_id, scope), r)| OptionsRecord {
+                template_id: *template_id,
+                v9_scope: r.v9,
+                scope,
+                values: &r.values,
+            })
+    }
+
     /// When the exporter started (systemInitTimeMilliseconds), nanoseconds since the epoch.
     pub fn system_init_ns(&self) -> Option<u64> {
         self.init_ns
@@ -95,12 +138,14 @@ impl OptionsState {
     /// truncated record nothing is taken in.
     pub(crate) fn absorb(
         &mut self,
+        template_id: u16,
         scope: &[FieldSpec],
         fields: &[FieldSpec],
         v9: bool,
         record: &mut Reader<'_>,
     ) -> Result<(), DecodeError> {
         let mut v = Values::default();
+        let (mut kept_scope, mut kept_values) = (Vec::new(), Vec::new());
         let all = scope
             .iter()
             .map(|f| (f, true))
@@ -114,6 +159,12 @@ impl OptionsState {
                 n => usize::from(n),
             };
             let value = record.bytes(len)?;
+            let kept = if is_scope {
+                &mut kept_scope
+            } else {
+                &mut kept_values
+            };
+            push_extra(kept, f.enterprise.unwrap_or(0), f.id, value);
             if f.enterprise.is_some() {
                 continue;
             }
@@ -142,7 +193,28 @@ impl OptionsState {
             }
         }
         self.take(&v);
+        self.keep(template_id, v9, kept_scope, kept_values);
         Ok(())
+    }
+
+    /// Keeps a record, replacing the one with the same template and scope, within the bounds.
+    fn keep(&mut self, template_id: u16, v9: bool, scope: Vec<u8>, values: Vec<u8>) {
+        let key = (template_id, scope.into_boxed_slice());
+        let size = key.1.len() + values.len();
+        let replaced = self.records.get(&key).map(|r| key.1.len() + r.values.len());
+        let fits = self.record_bytes - replaced.unwrap_or(0) + size <= MAX_RECORD_BYTES
+            && (replaced.is_some() || self.records.len() < MAX_RECORDS);
+        if fits {
+            let replaced = replaced.unwrap_or(0);
+            self.record_bytes = self.record_bytes - replaced + size;
+            self.records.insert(
+                key,
+                KeptRecord {
+                    v9,
+                    values: values.into_boxed_slice(),
+                },
+            );
+        }
     }
 
     fn take(&mut self, v: &Values<'_>) {
@@ -191,7 +263,9 @@ mod tests {
     use super::*;
 
     fn absorb(state: &mut OptionsState, scope: &[FieldSpec], fields: &[FieldSpec], v9: bool, bytes: &[u8]) {
-        state.absorb(scope, fields, v9, &mut Reader::new(bytes)).unwrap();
+        state
+            .absorb(256, scope, fields, v9, &mut Reader::new(bytes))
+            .unwrap();
     }
 
     #[test]
@@ -280,5 +354,81 @@ mod tests {
             &record,
         );
         assert_eq!(s.system_init_ns(), Some(1_431_516_013_506_000_000));
+    }
+
+    #[test]
+    fn keeps_the_latest_record_per_template_and_scope_within_bounds() {
+        let mut s = OptionsState::default();
+        let scope = [FieldSpec {
+            id: 10,
+            length: 4,
+            enterprise: None,
+        }];
+        let fields = [
+            FieldSpec {
+                id: 41,
+                length: 8,
+                enterprise: None,
+            },
+            FieldSpec {
+                id: 12235,
+                length: 2,
+                enterprise: Some(9),
+            },
+        ];
+        let record = |if_index: u32, exported: u64| {
+            let mut b = if_index.to_be_bytes().to_vec();
+            b.extend_from_slice(&exported.to_be_bytes());
+            b.extend_from_slice(&[0xab, 0xcd]);
+            b
+        };
+        absorb(&mut s, &scope, &fields, false, &record(1, 10));
+        absorb(&mut s, &scope, &fields, false, &record(1, 20));
+        absorb(&mut s, &scope, &fields, false, &record(2, 5));
+        type Entry = (u32, u16, Vec<u8>);
+        let mut kept: Vec<(u64, Vec<Entry>)> = s
+            .records()
+            .map(|r| {
+                assert_eq!((r.template_id, r.v9_scope), (256, false));
+                let scope = weir_flow::extra_fields(r.scope).next().unwrap();
+                let values = weir_flow::extra_fields(r.values)
+                    .map(|e| (e.enterprise, e.id, e.value.to_vec()))
+                    .collect();
+                (uint(scope.value).unwrap(), values)
+            })
+            .collect();
+        kept.sort();
+        assert_eq!(
+            kept,
+            [
+                (
+                    1,
+                    vec![
+                        (0, 41, 20u64.to_be_bytes().to_vec()),
+                        (9, 12235, vec![0xab, 0xcd])
+                    ]
+                ),
+                (
+                    2,
+                    vec![(0, 41, 5u64.to_be_bytes().to_vec()), (9, 12235, vec![0xab, 0xcd])]
+                ),
+            ]
+        );
+        for i in 0..(MAX_RECORDS as u32 + 10) {
+            absorb(&mut s, &scope, &fields, false, &record(i, 1));
+        }
+        assert_eq!(s.records().count(), MAX_RECORDS);
+        assert!(s.record_bytes <= MAX_RECORD_BYTES);
+        absorb(&mut s, &scope, &fields, false, &record(1, 99));
+        assert_eq!(s.records().count(), MAX_RECORDS);
+        let one = s
+            .records()
+            .find(|r| weir_flow::extra_fields(r.scope).next().unwrap().value == [0, 0, 0, 1]);
+        let exported = weir_flow::extra_fields(one.unwrap().values).next().unwrap().value;
+        assert_eq!(
+            exported,
+            99u64.to_be_bytes(),
+            "a known scope is still updated at the limit"
+        );
     }
 }
