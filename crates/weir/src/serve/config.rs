@@ -4,6 +4,7 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::time::Duration;
 
 use thiserror::Error;
 use weir_proto::Limits;
@@ -14,6 +15,12 @@ pub struct ServeConfig {
     /// UDP addresses to receive export datagrams on. Any port takes any dialect: the version field says
     /// which it is.
     pub listen: Vec<SocketAddr>,
+    /// TCP addresses to receive IPFIX messages on (RFC 7011 section 10.4); empty for none.
+    pub listen_tcp: Vec<SocketAddr>,
+    /// TCP connections open at once, over every TCP address; more are refused.
+    pub tcp_max_connections: usize,
+    /// How long a TCP connection may stay silent before it is closed.
+    pub tcp_idle_timeout: Duration,
     /// Where flows go, as NDJSON.
     pub output: Output,
     /// Exporters allowed to send; empty allows every exporter.
@@ -43,6 +50,10 @@ impl Default for ServeConfig {
         Self {
             // NetFlow, IPFIX and sFlow's registered ports.
             listen: [2055, 4739, 6343].map(|p| SocketAddr::new(any, p)).to_vec(),
+            // IANA registered 4739 for IPFIX over TCP as well as UDP.
+            listen_tcp: vec![SocketAddr::new(any, 4739)],
+            tcp_max_connections: 256,
+            tcp_idle_timeout: Duration::from_secs(600),
             output: Output::File(PathBuf::from("weir-data/flows.ndjson")),
             allow: Vec::new(),
             http: Some(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8080)),

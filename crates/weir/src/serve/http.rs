@@ -51,6 +51,7 @@ mod tests {
         let (_tx, rx) = bounded(1);
         Arc::new(Metrics {
             listeners: vec![],
+            tcp: vec![],
             shards: vec![],
             sink: (rx, Arc::default()),
         })

@@ -18,6 +18,7 @@ use super::queue::QueueRx;
 use super::receiver::{DropReason, ListenerStats};
 use super::shard::ShardState;
 use super::sink::SinkStats;
+use super::tcp_listener::{CloseReason, RefuseReason, TcpDropReason, TcpStats};
 
 /// The content type of the text format.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -27,6 +28,8 @@ pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 pub struct Metrics {
     /// Per listen address.
     pub listeners: Vec<Arc<ListenerStats>>,
+    /// Per TCP listen address.
+    pub tcp: Vec<Arc<TcpStats>>,
     /// Per decoder shard: its queue (to read its depth) and its published counters.
     pub shards: Vec<(QueueRx, Arc<ShardState>)>,
     /// The sink's queue and counters.
@@ -153,6 +156,7 @@ impl Metrics {
             out: String::with_capacity(4096),
         };
         self.render_receiver(&mut e);
+        self.render_tcp(&mut e);
         self.render_exporters(&mut e);
         let (queue, sink) = &self.sink;
         e.family("weir_sink_flows_total", "counter", "Flows written to the output.");
@@ -257,6 +261,95 @@ impl Metrics {
         );
     }
 
+    fn render_tcp(&self, e: &mut Exposition) {
+        let addrs: Vec<String> = self.tcp.iter().map(|l| l.addr.to_string()).collect();
+        let each = |e: &mut Exposition, name: &str, kind: &str, help: &str, f: &dyn Fn(&TcpStats) -> u64| {
+            e.family(name, kind, help);
+            for (l, a) in self.tcp.iter().zip(&addrs) {
+                e.sample(name, &[("listener", a)], f(l));
+            }
+        };
+        let by_reason = |e: &mut Exposition,
+                         name: &str,
+                         help: &str,
+                         f: &dyn Fn(&TcpStats) -> Vec<(&'static str, u64)>| {
+            e.family(name, "counter", help);
+            for (l, a) in self.tcp.iter().zip(&addrs) {
+                for (reason, n) in f(l) {
+                    e.sample(name, &[("listener", a), ("reason", reason)], n);
+                }
+            }
+        };
+        let load = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
+        each(
+            e,
+            "weir_tcp_connections",
+            "gauge",
+            "IPFIX connections open.",
+            &|l| load(&l.open),
+        );
+        each(
+            e,
+            "weir_tcp_connections_total",
+            "counter",
+            "IPFIX connections accepted.",
+            &|l| load(&l.accepted),
+        );
+        by_reason(
+            e,
+            "weir_tcp_refused_total",
+            "IPFIX connections refused, by reason.",
+            &|l| RefuseReason::ALL.map(|r| (r.as_str(), l.refused_of(r))).to_vec(),
+        );
+        each(
+            e,
+            "weir_tcp_accept_errors_total",
+            "counter",
+            "Failed accepts.",
+            &|l| load(&l.accept_errors),
+        );
+        each(
+            e,
+            "weir_tcp_messages_total",
+            "counter",
+            "IPFIX messages received over TCP.",
+            &|l| load(&l.messages),
+        );
+        each(
+            e,
+            "weir_tcp_bytes_total",
+            "counter",
+            "Bytes read from IPFIX connections.",
+            &|l| load(&l.bytes),
+        );
+        each(
+            e,
+            "weir_tcp_framing_errors_total",
+            "counter",
+            "Streams that could not be split into IPFIX messages (each closes its connection).",
+            &|l| load(&l.framing_errors),
+        );
+        each(
+            e,
+            "weir_tcp_queue_waits_total",
+            "counter",
+            "Times a connection stopped reading because its decoder queue was full.",
+            &|l| load(&l.queue_waits),
+        );
+        by_reason(
+            e,
+            "weir_tcp_closes_total",
+            "IPFIX connections closed, by reason.",
+            &|l| CloseReason::ALL.map(|r| (r.as_str(), l.closes_of(r))).to_vec(),
+        );
+        by_reason(
+            e,
+            "weir_tcp_drops_total",
+            "IPFIX messages received over TCP and lost, by reason.",
+            &|l| TcpDropReason::ALL.map(|r| (r.as_str(), l.drops_of(r))).to_vec(),
+        );
+    }
+
     fn render_exporters(&self, e: &mut Exposition) {
         fn with(l: &[String; 3]) -> [(&'static str, &str); 3] {
             [("exporter", &l[0]), ("dialect", &l[1]), ("domain", &l[2])]
@@ -335,8 +428,19 @@ mod tests {
         let (_stx, srx) = bounded::<FlowBatch>(4);
         let sink = Arc::new(SinkStats::default());
         sink.flows.store(300, Ordering::Relaxed);
+        let tcp = TcpStats::new("0.0.0.0:4739".parse().unwrap());
+        tcp.open.store(2, Ordering::Relaxed);
+        tcp.accepted.store(5, Ordering::Relaxed);
+        tcp.refused(RefuseReason::Limit);
+        tcp.messages.store(40, Ordering::Relaxed);
+        tcp.framing_errors.store(1, Ordering::Relaxed);
+        tcp.closed(CloseReason::Framing);
+        tcp.closed(CloseReason::Idle);
+        tcp.closed(CloseReason::Idle);
+        tcp.dropped(TcpDropReason::Incomplete, 1);
         let m = Metrics {
             listeners: vec![Arc::new(listener)],
+            tcp: vec![Arc::new(tcp)],
             shards: vec![(rx, state)],
             sink: (srx, sink),
         };
@@ -349,6 +453,18 @@ mod tests {
             "weir_receiver_buffer_bytes{listener=\"0.0.0.0:2055\"} 425984",
             "weir_receiver_kernel_drops_total{listener=\"0.0.0.0:2055\"} 0",
             "weir_decoder_queue_capacity{shard=\"0\"} 8",
+            "# TYPE weir_tcp_connections gauge",
+            "weir_tcp_connections{listener=\"0.0.0.0:4739\"} 2",
+            "weir_tcp_connections_total{listener=\"0.0.0.0:4739\"} 5",
+            "weir_tcp_refused_total{listener=\"0.0.0.0:4739\",reason=\"limit\"} 1",
+            "weir_tcp_refused_total{listener=\"0.0.0.0:4739\",reason=\"not_allowed\"} 0",
+            "weir_tcp_messages_total{listener=\"0.0.0.0:4739\"} 40",
+            "weir_tcp_framing_errors_total{listener=\"0.0.0.0:4739\"} 1",
+            "weir_tcp_closes_total{listener=\"0.0.0.0:4739\",reason=\"framing\"} 1",
+            "weir_tcp_closes_total{listener=\"0.0.0.0:4739\",reason=\"idle\"} 2",
+            "weir_tcp_closes_total{listener=\"0.0.0.0:4739\",reason=\"shutdown\"} 0",
+            "weir_tcp_drops_total{listener=\"0.0.0.0:4739\",reason=\"incomplete\"} 1",
+            "weir_tcp_queue_waits_total{listener=\"0.0.0.0:4739\"} 0",
             "weir_decoder_queue_bytes{shard=\"0\"} 0",
             "weir_exporter_records_total{exporter=\"192.0.2.1\",dialect=\"ipfix\",domain=\"7\"} 300",
             "# TYPE weir_exporter_templates gauge",

@@ -1,12 +1,14 @@
-//! `weir serve`: the collector. Receives export datagrams, decodes them and writes the flows as NDJSON
-//! (until the store exists), with counters on `/metrics`.
+//! `weir serve`: the collector. Receives export datagrams, and IPFIX messages over TCP, decodes them and
+//! writes the flows as NDJSON (until the store exists), with counters on `/metrics`.
 //!
 //! ```text
 //! UDP ──> receiver (sockets × readers) ──RawBatch──> decoder shards ──FlowBatch──> sink (NDJSON)
-//!              └── drops counted                      └── counters published ──> /metrics
+//!              └── drops counted              ▲       └── counters published ──> /metrics
+//! TCP ──> acceptor ──> connection threads ────┘ (IPFIX messages, framed; wait when the queue is full)
 //! ```
-//! Every queue is bounded. Readers never wait: they drop (and count) what a full queue cannot take.
-//! Shards wait for the sink, so a slow output shows as `queue_full` drops, not as unbounded memory.
+//! Every queue is bounded. UDP readers never wait: they drop (and count) what a full queue cannot take.
+//! TCP connections stop reading instead, which TCP turns into backpressure on the exporter. Shards wait
+//! for the sink, so a slow output shows as `queue_full` drops, not as unbounded memory.
 
 mod config;
 mod http;
@@ -16,11 +18,14 @@ mod queue;
 mod receiver;
 mod shard;
 mod sink;
+mod tcp_connection;
+mod tcp_listener;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Args;
@@ -33,6 +38,7 @@ use metrics::Metrics;
 use receiver::{DropReason, Reader};
 use shard::{Shard, ShardState};
 use sink::{Sink, SinkStats};
+use tcp_listener::{Acceptor, ConnectionSlots, TcpStats};
 
 /// Arguments of `weir serve`.
 #[derive(Debug, Args)]
@@ -41,6 +47,19 @@ pub struct ServeArgs {
     /// sFlow alike. Default: 0.0.0.0:2055, 0.0.0.0:4739 and 0.0.0.0:6343.
     #[arg(long = "listen", value_name = "ADDR:PORT")]
     listen: Vec<SocketAddr>,
+    /// TCP address to receive IPFIX messages on (RFC 7011 section 10.4); repeat for several.
+    /// Default: 0.0.0.0:4739.
+    #[arg(long = "listen-tcp", value_name = "ADDR:PORT", conflicts_with = "no_tcp")]
+    listen_tcp: Vec<SocketAddr>,
+    /// Do not listen on TCP.
+    #[arg(long)]
+    no_tcp: bool,
+    /// TCP connections open at once, over every TCP address; more are refused. Default: 256.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    tcp_max_connections: Option<u32>,
+    /// Seconds a TCP connection may stay silent before it is closed. Default: 600.
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    tcp_idle_timeout: Option<u64>,
     /// Where to write flows as NDJSON, appending; `-` for standard output.
     #[arg(long, value_name = "FILE|-", default_value = "weir-data/flows.ndjson")]
     output: Output,
@@ -73,6 +92,17 @@ impl ServeArgs {
         let mut c = ServeConfig::default();
         if !self.listen.is_empty() {
             c.listen.clone_from(&self.listen);
+        }
+        if self.no_tcp {
+            c.listen_tcp.clear();
+        } else if !self.listen_tcp.is_empty() {
+            c.listen_tcp.clone_from(&self.listen_tcp);
+        }
+        if let Some(n) = self.tcp_max_connections {
+            c.tcp_max_connections = n as usize;
+        }
+        if let Some(secs) = self.tcp_idle_timeout {
+            c.tcp_idle_timeout = Duration::from_secs(secs);
         }
         c.output = self.output.clone();
         c.allow.clone_from(&self.allow);
@@ -118,6 +148,17 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
             "Listening for export datagrams."
         );
         listeners.push(l);
+    }
+    let mut tcp_listeners = Vec::new();
+    for &addr in &config.listen_tcp {
+        let l = tcp_listener::bind(addr).with_context(|| format!("cannot listen on TCP {addr}"))?;
+        let stats = Arc::new(TcpStats::new(l.local_addr()?));
+        info!(
+            addr = %stats.addr,
+            max_connections = config.tcp_max_connections,
+            "Listening for IPFIX over TCP."
+        );
+        tcp_listeners.push((l, stats));
     }
 
     // Everything that can fail is set up before any thread starts.
@@ -177,10 +218,24 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
             readers.push(reader.spawn(format!("weir-recv-{}-{i}", l.stats.addr.port()))?);
         }
     }
+    let tcp_stats: Vec<_> = tcp_listeners.iter().map(|(_, s)| s.clone()).collect();
+    let slots = ConnectionSlots::new(config.tcp_max_connections);
+    for (listener, stats) in tcp_listeners {
+        let acceptor = Acceptor {
+            listener,
+            stats: stats.clone(),
+            slots: slots.clone(),
+            shards: shard_queues.clone(),
+            config: config.clone(),
+            stop: stop.clone(),
+        };
+        readers.push(acceptor.spawn(format!("weir-tcp-{}", stats.addr.port()))?);
+    }
     drop(shard_queues);
 
     let metrics = Arc::new(Metrics {
         listeners: listener_stats.clone(),
+        tcp: tcp_stats.clone(),
         shards: shard_views,
         sink: (sink_rx, sink_stats.clone()),
     });
@@ -231,13 +286,69 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         .iter()
         .flat_map(|l| l.inodes.iter().filter_map(|i| kernel.get(i)))
         .sum();
+    let tcp_messages: u64 = tcp_stats.iter().map(|l| l.messages.load(Ordering::Relaxed)).sum();
     info!(
         datagrams = received,
         dropped,
+        tcp_messages,
         kernel_dropped,
         flows = sink_stats.flows.load(Ordering::Relaxed),
         write_errors = sink_stats.errors.load(Ordering::Relaxed),
         "Stopped."
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    fn config(args: &[&str]) -> Result<ServeConfig, clap::Error> {
+        Cli::try_parse_from(std::iter::once("serve").chain(args.iter().copied())).map(|c| c.serve.config())
+    }
+
+    #[test]
+    fn listens_on_tcp_by_default_and_takes_the_tcp_options() {
+        let default = config(&[]).unwrap();
+        assert_eq!(
+            default.listen_tcp,
+            ["0.0.0.0:4739".parse::<SocketAddr>().unwrap()]
+        );
+        assert_eq!(default.tcp_max_connections, 256);
+        assert_eq!(default.tcp_idle_timeout, Duration::from_secs(600));
+        let c = config(&[
+            "--listen-tcp",
+            "127.0.0.1:4739",
+            "--listen-tcp",
+            "[::1]:9995",
+            "--tcp-max-connections",
+            "8",
+            "--tcp-idle-timeout",
+            "30",
+        ])
+        .unwrap();
+        assert_eq!(c.listen_tcp.len(), 2);
+        assert_eq!(c.tcp_max_connections, 8);
+        assert_eq!(c.tcp_idle_timeout, Duration::from_secs(30));
+        assert!(config(&["--no-tcp"]).unwrap().listen_tcp.is_empty());
+        assert_eq!(
+            config(&["--listen", "127.0.0.1:2055"]).unwrap().listen_tcp,
+            default.listen_tcp,
+            "UDP addresses leave TCP's alone"
+        );
+    }
+
+    #[test]
+    fn rejects_contradictory_or_zero_tcp_options() {
+        assert!(config(&["--no-tcp", "--listen-tcp", "127.0.0.1:4739"]).is_err());
+        assert!(config(&["--tcp-max-connections", "0"]).is_err());
+        assert!(config(&["--tcp-idle-timeout", "0"]).is_err());
+    }
 }
