@@ -121,6 +121,15 @@ impl RawBatch {
         }
     }
 
+    /// An empty batch with room for `bytes` of datagrams, when their total is known beforehand.
+    pub fn with_capacity(received: u64, bytes: usize) -> Self {
+        Self {
+            received,
+            data: Vec::with_capacity(bytes),
+            items: Vec::new(),
+        }
+    }
+
     /// Adds a datagram from `exporter`.
     pub fn push(&mut self, exporter: IpAddr, datagram: &[u8]) {
         self.items

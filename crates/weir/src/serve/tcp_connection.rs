@@ -115,7 +115,8 @@ impl Connection {
             };
             self.stats.bytes.fetch_add(n as u64, Ordering::Relaxed);
             framer.push(buf.get(..n).unwrap_or_default());
-            let mut batch = RawBatch::new(now());
+            // The messages are at most what the framer holds: one allocation, not a doubling series.
+            let mut batch = RawBatch::with_capacity(now(), framer.buffered());
             let broken = loop {
                 match framer.next_message() {
                     None => break None,
