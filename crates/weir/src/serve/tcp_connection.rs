@@ -115,20 +115,26 @@ impl Connection {
             };
             self.stats.bytes.fetch_add(n as u64, Ordering::Relaxed);
             framer.push(buf.get(..n).unwrap_or_default());
-            // The messages are at most what the framer holds: one allocation, not a doubling series.
-            let mut batch = RawBatch::with_capacity(now(), framer.buffered());
+            // The messages are at most what the framer holds: one allocation, and none for a read that
+            // completes no message.
+            let held = framer.buffered();
+            let mut batch = None;
             let broken = loop {
                 match framer.next_message() {
                     None => break None,
-                    Some(Ok(message)) => batch.push(self.exporter, message),
+                    Some(Ok(message)) => batch
+                        .get_or_insert_with(|| RawBatch::with_capacity(now(), held))
+                        .push(self.exporter, message),
                     Some(Err(e)) => break Some(e),
                 }
             };
-            self.stats
-                .messages
-                .fetch_add(batch.len() as u64, Ordering::Relaxed);
-            if batch.len() > 0 && !self.hand_over(batch) {
-                return CloseReason::Shutdown;
+            if let Some(batch) = batch {
+                self.stats
+                    .messages
+                    .fetch_add(batch.len() as u64, Ordering::Relaxed);
+                if !self.hand_over(batch) {
+                    return CloseReason::Shutdown;
+                }
             }
             if let Some(e) = broken {
                 self.stats.framing_errors.fetch_add(1, Ordering::Relaxed);
