@@ -31,7 +31,7 @@ struct Cli {
 enum Command {
     /// Decode the export datagrams of a capture (or raw datagram files) and print the flows.
     Decode(decode_cmd::DecodeArgs),
-    /// Collect flows: receive NetFlow, IPFIX and sFlow on UDP, decode, write NDJSON, serve /metrics.
+    /// Collect flows: receive NetFlow, IPFIX and sFlow on UDP (and IPFIX on TCP), decode, write NDJSON, serve /metrics.
     Serve(serve::ServeArgs),
     /// Send the export datagrams of a capture to a collector, at their pace or as fast as possible.
     Replay(replay::ReplayArgs),
