@@ -137,6 +137,12 @@ impl FlowBatch {
         self.cols.extend(records);
     }
 
+    /// Appends `n` copies of one flow, column by column: a decoder that fills columns itself starts the rows
+    /// it is about to write from what they share.
+    pub fn extend_repeat(&mut self, record: &FlowRecord, n: usize) {
+        self.cols.extend_repeat(record, n);
+    }
+
     /// The flow at row `i`, copied out.
     pub fn row(&self, i: usize) -> Option<FlowRecord> {
         self.cols.row(i)
@@ -244,6 +250,20 @@ mod tests {
         extended.extend(&rows);
         extended.extend(&[]);
         assert_eq!(extended, pushed);
+    }
+
+    #[test]
+    fn repeating_a_flow_appends_the_same_rows_as_pushing_it() {
+        let r = FlowRecord {
+            bytes: 40,
+            src_port: 53,
+            ..FlowRecord::default()
+        };
+        let mut pushed = FlowBatch::new();
+        (0..3).for_each(|_| pushed.push(&r));
+        let mut repeated = FlowBatch::new();
+        repeated.extend_repeat(&r, 3);
+        assert_eq!(repeated, pushed);
     }
 
     #[test]

@@ -223,6 +223,10 @@ macro_rules! schema {
                 $(self.$name.extend(rs.iter().map(|r| r.$name));)+
             }
 
+            pub(crate) fn extend_repeat(&mut self, r: &FlowRecord, n: usize) {
+                $(self.$name.extend(std::iter::repeat_n(r.$name, n));)+
+            }
+
             pub(crate) fn clear(&mut self) {
                 $(self.$name.clear();)+
             }

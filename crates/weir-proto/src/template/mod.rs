@@ -2,6 +2,7 @@
 //! (sampling, interface names, system init time), and data waiting for its template, per exporter domain.
 
 mod cache;
+mod columnar;
 pub mod export;
 pub mod ie;
 mod options;

@@ -307,7 +307,7 @@ pub(crate) struct TimeBase {
 impl TimeBase {
     /// Converts a timestamp field; `None` when it cannot be placed in time (IPFIX uptime without a known
     /// system init time).
-    fn convert(&self, clock: Clock, v: u64) -> Option<u64> {
+    pub(super) fn convert(&self, clock: Clock, v: u64) -> Option<u64> {
         const MS: u64 = 1_000_000;
         Some(match clock {
             Clock::Seconds => v.saturating_mul(1_000_000_000),
@@ -340,7 +340,7 @@ fn ntp(v: u64) -> u64 {
 
 /// An unsigned integer of 1 to 8 bytes, big-endian (reduced-size encoding gives any of those lengths).
 #[inline]
-fn uint(b: &[u8]) -> u64 {
+pub(super) fn uint(b: &[u8]) -> u64 {
     match *b {
         [a] => u64::from(a),
         [a, b] => u64::from(u16::from_be_bytes([a, b])),
@@ -351,7 +351,7 @@ fn uint(b: &[u8]) -> u64 {
 }
 
 #[inline]
-fn addr(b: &[u8]) -> Ipv6Addr {
+pub(super) fn addr(b: &[u8]) -> Ipv6Addr {
     match *b {
         [a, b, c, d] => weir_flow::ipv4([a, b, c, d]),
         _ => <[u8; 16]>::try_from(b).map_or(Ipv6Addr::UNSPECIFIED, Ipv6Addr::from),
@@ -529,26 +529,7 @@ impl Plan {
         let mut n = 0;
         match self.fixed_len {
             Some(0) => {}
-            Some(len) => {
-                let body = r.rest();
-                for start in (0..body.len() / len).map(|i| i * len) {
-                    // The record and what follows it, so that loads near its end stay in bounds.
-                    let record = body.get(start..).unwrap_or_default();
-                    w.reset(base);
-                    for op in &self.ops {
-                        let at = usize::from(op.offset);
-                        let field = || record.get(at..at + usize::from(op.len)).unwrap_or_default();
-                        // One 8-byte load and a shift reads any field of 1 to 8 bytes, while 8 bytes remain.
-                        let raw = match record.get(at..at + 8) {
-                            Some(b) => u64::from_be_bytes(b.try_into().unwrap_or_default()) >> op.shift,
-                            None => uint(field()),
-                        };
-                        w.apply(op, raw, field, times);
-                    }
-                    w.finish(self, options, out, stage);
-                    n += 1;
-                }
-            }
+            Some(len) => return Ok(self.decode_columns(r.rest(), len, base, times, options, extra, out)),
             None => {
                 while !is_padding(r.clone().rest(), self.min_len) {
                     w.reset(base);
