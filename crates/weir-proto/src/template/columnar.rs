@@ -71,18 +71,20 @@ fn rows<T>(col: &mut [T], from: usize) -> &mut [T] {
 }
 
 impl Plan {
-    /// Decodes the `body.len() / len` records of a set whose records are all `len` bytes long, appending
-    /// them to `out` starting from `base`. Returns how many were appended.
+    /// Decodes the records of a set of a template whose records all have the same length, appending them
+    /// to `out` starting from `base`. Returns how many were appended.
     pub(super) fn decode_columns(
         &self,
         body: &[u8],
-        len: usize,
         base: &FlowRecord,
         times: &TimeBase,
         options: &OptionsState,
         extra: &mut Vec<u8>,
         out: &mut FlowBatch,
     ) -> usize {
+        let Some(len) = self.fixed_len.filter(|&len| len > 0) else {
+            return 0;
+        };
         let n = body.len() / len;
         if n == 0 {
             return 0;
@@ -219,11 +221,15 @@ impl Plan {
                 );
                 if let Some(name) = in_if.and_then(|i| options.interface_name(i)) {
                     let sym = out.intern(name);
-                    out.cols.in_if_name.get_mut(row).map(|dst| *dst = sym);
+                    if let Some(dst) = out.cols.in_if_name.get_mut(row) {
+                        *dst = sym;
+                    }
                 }
                 if let Some(name) = out_if.and_then(|i| options.interface_name(i)) {
                     let sym = out.intern(name);
-                    out.cols.out_if_name.get_mut(row).map(|dst| *dst = sym);
+                    if let Some(dst) = out.cols.out_if_name.get_mut(row) {
+                        *dst = sym;
+                    }
                 }
             }
         }

@@ -529,7 +529,7 @@ impl Plan {
         let mut n = 0;
         match self.fixed_len {
             Some(0) => {}
-            Some(len) => return Ok(self.decode_columns(r.rest(), len, base, times, options, extra, out)),
+            Some(_) => return Ok(self.decode_columns(r.rest(), base, times, options, extra, out)),
             None => {
                 while !is_padding(r.clone().rest(), self.min_len) {
                     w.reset(base);
