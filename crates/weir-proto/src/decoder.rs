@@ -106,11 +106,39 @@ impl Domain {
     }
 }
 
-/// The bounded map of domains.
+/// The bounded map of domains: a slab indexed by key, with the last lookup remembered, since datagrams
+/// of one exporter domain come in runs and this spares hashing the key for each.
 #[derive(Debug, Default)]
 struct Domains {
-    map: HashMap<DomainKey, Domain>,
+    slots: Vec<(DomainKey, Domain)>,
+    index: HashMap<DomainKey, usize>,
     per_exporter: HashMap<IpAddr, usize>,
+    last: usize,
+}
+
+impl Domains {
+    fn get_mut(&mut self, key: &DomainKey) -> Option<&mut Domain> {
+        if self.slots.get(self.last).is_none_or(|(k, _)| k != key) {
+            self.last = *self.index.get(key)?;
+        }
+        self.slots.get_mut(self.last).map(|(_, d)| d)
+    }
+
+    fn contains(&mut self, key: &DomainKey) -> bool {
+        self.get_mut(key).is_some()
+    }
+
+    fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    fn insert(&mut self, key: DomainKey) -> Option<&mut Domain> {
+        self.index.insert(key, self.slots.len());
+        *self.per_exporter.entry(key.exporter).or_default() += 1;
+        self.slots.push((key, Domain::default()));
+        self.last = self.slots.len() - 1;
+        self.slots.last_mut().map(|(_, d)| d)
+    }
 }
 
 /// What one dialect decoder sees: who sent the datagram, when, and the domains to keep state in.
@@ -138,7 +166,7 @@ impl Cx<'_> {
         };
         self.current = Some(key);
         let domains = &mut *self.domains;
-        if !domains.map.contains_key(&key) {
+        if !domains.contains(&key) {
             let n = domains.per_exporter.get(&key.exporter).copied().unwrap_or(0);
             if n >= self.limits.max_domains_per_exporter {
                 self.current = None;
@@ -148,7 +176,7 @@ impl Cx<'_> {
                     limit: self.limits.max_domains_per_exporter,
                 });
             }
-            if domains.map.len() >= self.limits.max_domains {
+            if domains.len() >= self.limits.max_domains {
                 self.current = None;
                 return Err(DecodeError::LimitReached {
                     offset,
@@ -156,9 +184,13 @@ impl Cx<'_> {
                     limit: self.limits.max_domains,
                 });
             }
-            *domains.per_exporter.entry(key.exporter).or_default() += 1;
+            domains.insert(key);
         }
-        Ok(domains.map.entry(key).or_default())
+        domains.get_mut(&key).ok_or(DecodeError::LimitReached {
+            offset,
+            what: "domains",
+            limit: self.limits.max_domains,
+        })
     }
 }
 
@@ -242,7 +274,7 @@ impl Decoder {
         let error = result.err();
         // A datagram that failed before naming its domain is counted on the exporter's domain 0 of its
         // dialect, if the limits still allow one more domain; otherwise it is only reported.
-        if !self.domains.map.contains_key(&key) {
+        if !self.domains.contains(&key) {
             let mut cx = Cx {
                 exporter,
                 received,
@@ -252,7 +284,7 @@ impl Decoder {
             };
             let _over_limit = cx.domain(dialect, 0, 0);
         }
-        if let Some(domain) = self.domains.map.get_mut(&key) {
+        if let Some(domain) = self.domains.get_mut(&key) {
             domain.counters.datagrams += 1;
             domain.counters.bytes += datagram.len() as u64;
             if let Some(e) = &error {
@@ -271,7 +303,7 @@ impl Decoder {
     /// current time in nanoseconds since the epoch.
     pub fn expire(&mut self, now: u64) {
         let hold = self.limits.pending_hold_ns;
-        for domain in self.domains.map.values_mut() {
+        for (_, domain) in &mut self.domains.slots {
             if let DialectState::Templates(t) = &mut domain.state {
                 t.expire(now.saturating_sub(hold), &mut domain.counters);
             }
@@ -280,7 +312,7 @@ impl Decoder {
 
     /// Every domain seen, with its counters and state.
     pub fn domains(&self) -> impl Iterator<Item = (&DomainKey, &Domain)> {
-        self.domains.map.iter()
+        self.domains.slots.iter().map(|(k, d)| (k, d))
     }
 
     /// The limits this decoder enforces.

@@ -1,6 +1,6 @@
 //! [`TemplateCache`]: one domain's templates, options state and held data.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use weir_flow::{FlowBatch, FlowRecord};
 
@@ -37,7 +37,8 @@ enum Template {
 /// set's record count is unknown until its template says how long a record is).
 #[derive(Debug, Default)]
 pub struct TemplateCache {
-    templates: HashMap<u16, Template>,
+    /// By id; a B-tree, since ids are the exporter's to choose and lookups must stay cheap whatever they are.
+    templates: BTreeMap<u16, Template>,
     options: OptionsState,
     pending: Pending,
     /// Reused for each record's `extra_fields`, so records allocate nothing of their own.
