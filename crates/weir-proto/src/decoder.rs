@@ -274,14 +274,7 @@ impl Decoder {
         let error = result.err();
         // A datagram that failed before naming its domain is counted on the exporter's domain 0 of its
         // dialect, if the limits still allow one more domain; otherwise it is only reported.
-        if !self.domains.contains(&key) {
-            let mut cx = Cx {
-                exporter,
-                received,
-                limits: &self.limits,
-                domains: &mut self.domains,
-                current: None,
-            };
+        if !cx.domains.contains(&key) {
             let _over_limit = cx.domain(dialect, 0, 0);
         }
         if let Some(domain) = self.domains.get_mut(&key) {

@@ -11,7 +11,7 @@ use weir_flow::push_extra;
 
 use crate::error::DecodeError;
 use crate::reader::Reader;
-use crate::template::record::{FieldSpec, VARIABLE_LENGTH};
+use crate::template::record::{FieldSpec, read_value};
 
 /// Samplers (or selectors) remembered per domain.
 const MAX_SAMPLERS: usize = 1024;
@@ -151,14 +151,7 @@ impl OptionsState {
             .map(|f| (f, true))
             .chain(fields.iter().map(|f| (f, false)));
         for (f, is_scope) in all {
-            let len = match f.length {
-                VARIABLE_LENGTH => match record.u8()? {
-                    255 => usize::from(record.u16()?),
-                    short => usize::from(short),
-                },
-                n => usize::from(n),
-            };
-            let value = record.bytes(len)?;
+            let value = read_value(record, f.length)?;
             let kept = if is_scope {
                 &mut kept_scope
             } else {
@@ -261,6 +254,7 @@ impl OptionsState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::template::record::VARIABLE_LENGTH;
 
     fn absorb(state: &mut OptionsState, scope: &[FieldSpec], fields: &[FieldSpec], v9: bool, bytes: &[u8]) {
         state

@@ -15,7 +15,7 @@ use weir_flow::{FlowBatch, FlowRecord, push_extra};
 use crate::error::DecodeError;
 use crate::reader::Reader;
 use crate::template::options::OptionsState;
-use crate::template::record::{FieldSpec, VARIABLE_LENGTH};
+use crate::template::record::{FieldSpec, read_value};
 
 /// Seconds from the NTP epoch (1900) to the Unix epoch (1970).
 const NTP_UNIX_OFFSET: u64 = 2_208_988_800;
@@ -556,14 +556,7 @@ impl Plan {
         times: &TimeBase,
     ) -> Result<(), DecodeError> {
         for op in &self.ops {
-            let len = match op.len {
-                VARIABLE_LENGTH => match r.u8()? {
-                    255 => usize::from(r.u16()?),
-                    short => usize::from(short),
-                },
-                fixed => usize::from(fixed),
-            };
-            let v = r.bytes(len)?;
+            let v = read_value(r, op.len)?;
             w.apply(op, uint(v), || v, times);
         }
         Ok(())

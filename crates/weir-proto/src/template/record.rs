@@ -7,6 +7,20 @@ use crate::reader::Reader;
 /// The field length that marks a variable-length field in IPFIX (RFC 7011 section 7).
 pub const VARIABLE_LENGTH: u16 = u16::MAX;
 
+/// Reads one field's value from a data record: `length` bytes, or for a variable-length field the length
+/// that precedes the value (RFC 7011 section 7: one byte, or 255 and then two bytes).
+#[inline]
+pub(crate) fn read_value<'a>(r: &mut Reader<'a>, length: u16) -> Result<&'a [u8], DecodeError> {
+    let len = match length {
+        VARIABLE_LENGTH => match r.u8()? {
+            255 => usize::from(r.u16()?),
+            short => usize::from(short),
+        },
+        fixed => usize::from(fixed),
+    };
+    r.bytes(len)
+}
+
 /// The enterprise bit of an IPFIX field specifier's element id.
 const ENTERPRISE_BIT: u16 = 0x8000;
 
