@@ -28,14 +28,39 @@ pub fn parse_ethernet(frame: &[u8], rec: &mut FlowRecord) -> Result<Summary, Pac
     };
     rec.dst_mac = mac(&head[..6]);
     rec.src_mac = mac(&head[6..12]);
-    let mut ty = u16::from_be_bytes([head[12], head[13]]);
-    let mut off = 14;
+    after_ethertype(frame, 14, u16::from_be_bytes([head[12], head[13]]), rec, &mut s)?;
+    Ok(s)
+}
+
+/// Parses what follows an EtherType: `ethertype` names the protocol whose header starts at `off` in `frame`.
+/// This is how link layers other than Ethernet hand over (Linux cooked captures carry an EtherType in their
+/// own header); VLAN tags, PPPoE and LLC/SNAP are followed as after an Ethernet header, and the
+/// [`Summary`]'s offsets count from the start of `frame`.
+pub fn parse_ethertype(
+    frame: &[u8],
+    off: usize,
+    ethertype: u16,
+    rec: &mut FlowRecord,
+) -> Result<Summary, PacketError> {
+    let mut s = Summary::default();
+    after_ethertype(frame, off, ethertype, rec, &mut s)?;
+    Ok(s)
+}
+
+#[inline]
+fn after_ethertype(
+    frame: &[u8],
+    mut off: usize,
+    mut ty: u16,
+    rec: &mut FlowRecord,
+    s: &mut Summary,
+) -> Result<(), PacketError> {
     loop {
         match ty {
             etype::VLAN | etype::QINQ | QINQ_9100 => {
                 let (Some(tci), Some(next)) = (be16(frame, off), be16(frame, off + 2)) else {
                     s.truncated = true;
-                    return Ok(s);
+                    return Ok(());
                 };
                 let vid = tci & 0x0fff;
                 match s.vlan_tags {
@@ -51,7 +76,7 @@ pub fn parse_ethernet(frame: &[u8], rec: &mut FlowRecord) -> Result<Summary, Pac
                 // Version/type, code, session id, length, then the PPP protocol number.
                 let Some(proto) = be16(frame, off + 6) else {
                     s.truncated = true;
-                    return Ok(s);
+                    return Ok(());
                 };
                 off += 8;
                 ty = match proto {
@@ -60,7 +85,7 @@ pub fn parse_ethernet(frame: &[u8], rec: &mut FlowRecord) -> Result<Summary, Pac
                     _ => {
                         rec.etype = PPPOE_SESSION;
                         s.l3_offset = Some(off);
-                        return Ok(s);
+                        return Ok(());
                     }
                 };
             }
@@ -72,16 +97,16 @@ pub fn parse_ethernet(frame: &[u8], rec: &mut FlowRecord) -> Result<Summary, Pac
                         off += 8;
                         if ty < 0x0600 {
                             s.l3_offset = Some(off);
-                            return Ok(s);
+                            return Ok(());
                         }
                     }
                     Some(_) => {
                         s.l3_offset = Some(off);
-                        return Ok(s);
+                        return Ok(());
                     }
                     None => {
                         s.truncated = true;
-                        return Ok(s);
+                        return Ok(());
                     }
                 }
             }
@@ -90,12 +115,14 @@ pub fn parse_ethernet(frame: &[u8], rec: &mut FlowRecord) -> Result<Summary, Pac
     }
     rec.etype = ty;
     match ty {
-        etype::IPV4 => ipv4::parse(frame, off, rec, &mut s)?,
-        etype::IPV6 => ipv6::parse(frame, off, rec, &mut s)?,
-        etype::MPLS | etype::MPLS_MULTICAST => mpls::parse_at(frame, off, rec, &mut s)?,
-        _ => s.l3_offset = Some(off),
+        etype::IPV4 => ipv4::parse(frame, off, rec, s),
+        etype::IPV6 => ipv6::parse(frame, off, rec, s),
+        etype::MPLS | etype::MPLS_MULTICAST => mpls::parse_at(frame, off, rec, s),
+        _ => {
+            s.l3_offset = Some(off);
+            Ok(())
+        }
     }
-    Ok(s)
 }
 
 /// A MAC address from six bytes, in the low 48 bits.
@@ -177,6 +204,31 @@ mod tests {
         let mut rec = FlowRecord::default();
         let s = parse_ethernet(&f, &mut rec).unwrap();
         assert_eq!((rec.etype, s.l3_offset), (PPPOE_SESSION, Some(22)));
+    }
+
+    #[test]
+    fn parses_after_another_link_header_with_offsets_from_the_frame() {
+        // A 16-byte Linux cooked header whose protocol field says 802.1Q, then the tag and IPv4/TCP.
+        let mut f = hex("0000 0001 0006 66778899aabb 0000 8100");
+        f.extend(hex("0064 0800"));
+        f.extend(hex(TCP_SYN));
+        let mut rec = FlowRecord::default();
+        let s = parse_ethertype(&f, 16, etype::VLAN, &mut rec).unwrap();
+        assert_eq!((rec.vlan, rec.etype, rec.dst_port), (100, etype::IPV4, 80));
+        assert_eq!((s.l3_offset, s.l4_offset, s.vlan_tags), (Some(20), Some(40), 1));
+        assert_eq!((rec.src_mac, rec.dst_mac), (0, 0), "no Ethernet header was read");
+
+        let mut rec = FlowRecord::default();
+        let s = parse_ethertype(&f[..18], 16, etype::VLAN, &mut rec).unwrap();
+        assert!(s.truncated);
+        assert_eq!(
+            parse_ethertype(&f, 20, etype::IPV6, &mut FlowRecord::default()),
+            Err(PacketError::BadIpVersion {
+                offset: 20,
+                version: 4,
+                expected: 6
+            })
+        );
     }
 
     #[test]

@@ -8,8 +8,9 @@
 //! contradict themselves (an IPv4 header length below 20 bytes, an IP version that is not the one announced)
 //! give a [`PacketError`]; fields read before it stay filled in the record.
 //!
-//! Entry points: [`parse_ethernet`] for frames, [`parse_ip`] for raw IP (version from the first nibble),
-//! [`parse_ipv4`], [`parse_ipv6`] and [`parse_mpls`] when the caller knows the first header.
+//! Entry points: [`parse_ethernet`] for frames, [`parse_ethertype`] after another link layer's EtherType
+//! (Linux cooked captures), [`parse_ip`] for raw IP (version from the first nibble), [`parse_ipv4`],
+//! [`parse_ipv6`] and [`parse_mpls`] when the caller knows the first header.
 
 mod error;
 mod ipv4;
@@ -19,7 +20,7 @@ mod mpls;
 mod transport;
 
 pub use error::PacketError;
-pub use link::parse_ethernet;
+pub use link::{parse_ethernet, parse_ethertype};
 pub use mpls::parse_mpls;
 
 use weir_flow::FlowRecord;

@@ -1,1 +1,0 @@
-//! Routing table file.
