@@ -8,5 +8,9 @@
 //! No I/O here: packets come in as bytes with a timestamp, datagrams go out as bytes.
 
 pub mod aggregate;
+pub mod cache;
 pub mod export;
+pub mod meter;
 pub mod routes;
+pub mod sampling;
+pub mod stats;

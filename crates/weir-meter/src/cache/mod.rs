@@ -1,0 +1,17 @@
+//! The main flow cache: packets in, expired flows out.
+//!
+//! [`key`] decides which packets are one flow, [`entry`] is what a flow holds, [`table`] finds and ages
+//! flows, and [`config`] checks the settings.
+
+pub mod config;
+pub mod entry;
+pub mod key;
+pub mod table;
+
+pub use config::{CacheConfig, ConfigError};
+pub use entry::PacketView;
+pub use key::{CacheKey, KeyField, KeySet, KeySetError, V4Key, WideKey};
+pub use table::{CacheCounters, FlowCache};
+
+#[cfg(test)]
+mod tests;

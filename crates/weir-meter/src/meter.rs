@@ -1,0 +1,237 @@
+//! The probe's metering step: parsed packets in, sampled, sized, and counted into the main cache; expired
+//! flows out.
+//!
+//! IPv4 packets under a key set that fits [`V4Key`] go to a compact IPv4 cache, everything else to a cache of
+//! [`WideKey`]s, each with the configured number of entries, as a router keeps `ip flow` and `ipv6 flow`
+//! caches apart. Time is the packets' own: the ager runs when packet time passes its next poll, so a capture
+//! file expires flows exactly as the traffic did, however fast it is read; a live probe also calls
+//! [`Meter::tick`] with the wall clock so flows expire when no packet comes.
+
+use weir_flow::FlowRecord;
+use weir_flow::codes::etype;
+use weir_proto::packet::Summary;
+
+use crate::cache::{
+    CacheConfig, CacheCounters, CacheKey, ConfigError, FlowCache, KeySet, PacketView, V4Key, WideKey,
+};
+use crate::sampling::{Sampler, Sampling};
+use crate::stats::{PacketSizes, ProtocolTable};
+
+/// Packets the meter saw, before and after sampling.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MeterCounters {
+    /// Packets offered.
+    pub packets: u64,
+    /// Their layer-3 bytes.
+    pub bytes: u64,
+    /// Packets that were not IPv4 or IPv6 (ARP, LLDP, ...), left out of the cache.
+    pub non_ip: u64,
+    /// IP packets the sampler left out.
+    pub sampled_out: u64,
+}
+
+/// A snapshot of everything `show ip cache flow` prints.
+#[derive(Debug, Clone)]
+pub struct MeterStats {
+    /// Packets offered and what became of them.
+    pub counters: MeterCounters,
+    /// Sizes of the packets that went into the cache.
+    pub sizes: PacketSizes,
+    /// The IPv4 cache's counters, entries in use, and memory per entry.
+    pub v4: CacheState,
+    /// The IPv6 / flexible cache's.
+    pub wide: CacheState,
+    /// Expired flows by protocol, both caches together.
+    pub protocols: ProtocolTable,
+    /// Settings of both caches.
+    pub config: CacheConfig,
+    /// Sampling in force.
+    pub sampling: Sampling,
+    /// Seconds of packet time since the first packet (the statistics' age).
+    pub elapsed_s: f64,
+}
+
+/// One cache's state, for the statistics.
+#[derive(Debug, Clone, Copy)]
+pub struct CacheState {
+    /// What the cache did.
+    pub counters: CacheCounters,
+    /// Flows in it now.
+    pub active: usize,
+    /// Bytes per flow, entry and index.
+    pub bytes_per_entry: f64,
+}
+
+/// The main cache with its sampler and statistics.
+#[derive(Debug)]
+pub struct Meter {
+    config: CacheConfig,
+    sampling: Sampling,
+    sampler: Sampler,
+    /// What every expired flow shares: interfaces, direction, sampling rate.
+    base: FlowRecord,
+    v4: FlowCache<V4Key>,
+    wide: FlowCache<WideKey>,
+    sizes: PacketSizes,
+    counters: MeterCounters,
+    first_ns: Option<u64>,
+    now_ns: u64,
+    next_age_ns: u64,
+    expired: Vec<FlowRecord>,
+}
+
+impl Meter {
+    /// A meter with an empty cache, after checking the settings.
+    pub fn new(config: CacheConfig, sampling: Sampling) -> Result<Self, ConfigError> {
+        config.validate()?;
+        let base = FlowRecord {
+            in_if: config.in_if,
+            out_if: config.out_if,
+            flow_direction: config.direction,
+            sampling_rate: sampling.rate(),
+            flows: 1,
+            ..FlowRecord::default()
+        };
+        Ok(Meter {
+            config,
+            sampling,
+            sampler: Sampler::new(sampling),
+            base,
+            v4: FlowCache::new(config),
+            wide: FlowCache::new(config),
+            sizes: PacketSizes::default(),
+            counters: MeterCounters::default(),
+            first_ns: None,
+            now_ns: 0,
+            next_age_ns: 0,
+            expired: Vec::new(),
+        })
+    }
+
+    /// Counts one parsed packet captured at `ts_ns` (`rec` and `summary` from `weir_proto::packet`,
+    /// `wire_len` its length on the wire).
+    #[inline]
+    pub fn packet(&mut self, ts_ns: u64, rec: &FlowRecord, summary: &Summary, wire_len: u32) {
+        self.advance(ts_ns);
+        self.counters.packets += 1;
+        let ipv6 = match rec.etype {
+            etype::IPV4 => false,
+            etype::IPV6 => true,
+            _ => {
+                self.counters.non_ip += 1;
+                return;
+            }
+        };
+        let bytes = if summary.ip_len > 0 {
+            summary.ip_len
+        } else {
+            wire_len.saturating_sub(summary.l3_offset.unwrap_or(0) as u32)
+        };
+        self.counters.bytes += u64::from(bytes);
+        if !self.sampler.take() {
+            self.counters.sampled_out += 1;
+            return;
+        }
+        self.sizes.add(bytes);
+        let view = PacketView {
+            ts_ns,
+            bytes: u64::from(bytes),
+            tcp_flags: rec.tcp_flags,
+            tos: rec.tos,
+            vlan: rec.vlan,
+            src_mac: rec.src_mac,
+            dst_mac: rec.dst_mac,
+            fragment: summary.fragment.is_some_and(|f| !f.is_first()),
+            ipv6,
+        };
+        let (set, in_if, out_if) = (self.config.key, self.config.in_if, self.config.out_if);
+        if V4Key::fits(rec, set) {
+            let key = V4Key::from_packet(rec, set, in_if, out_if);
+            self.v4.observe(key, &view, &self.base, &mut self.expired);
+        } else {
+            let key = WideKey::from_packet(rec, set, in_if, out_if);
+            self.wide.observe(key, &view, &self.base, &mut self.expired);
+        }
+    }
+
+    /// Moves the meter's clock to `now_ns` (the wall clock of a live probe with no packets), running the
+    /// ager if a poll is due.
+    pub fn tick(&mut self, now_ns: u64) {
+        self.advance(now_ns);
+    }
+
+    #[inline]
+    fn advance(&mut self, now_ns: u64) {
+        if self.first_ns.is_none() {
+            self.first_ns = Some(now_ns);
+            self.next_age_ns = now_ns + self.config.ager_interval_ns;
+        }
+        self.now_ns = self.now_ns.max(now_ns);
+        if self.now_ns >= self.next_age_ns {
+            self.v4.age(self.now_ns, &self.base, &mut self.expired);
+            self.wide.age(self.now_ns, &self.base, &mut self.expired);
+            // Polls stay on a grid from the first packet, so when they run does not depend on when packets come.
+            let interval = self.config.ager_interval_ns;
+            self.next_age_ns = self.now_ns - (self.now_ns - self.next_age_ns) % interval + interval;
+        }
+    }
+
+    /// Expires every flow in the cache (end of a capture file, shutdown).
+    pub fn flush(&mut self) {
+        self.v4.flush(self.now_ns, &self.base, &mut self.expired);
+        self.wide.flush(self.now_ns, &self.base, &mut self.expired);
+    }
+
+    /// Flows expired so far and not yet taken; the caller exports them and clears the vector.
+    pub fn expired(&mut self) -> &mut Vec<FlowRecord> {
+        &mut self.expired
+    }
+
+    /// The packet clock: the latest packet or tick time.
+    pub fn now_ns(&self) -> u64 {
+        self.now_ns
+    }
+
+    /// Time of the first packet or tick, which export uptimes count from.
+    pub fn start_ns(&self) -> Option<u64> {
+        self.first_ns
+    }
+
+    /// The key set in force.
+    pub fn key(&self) -> KeySet {
+        self.config.key
+    }
+
+    /// Packets offered and what became of them.
+    pub fn counters(&self) -> &MeterCounters {
+        &self.counters
+    }
+
+    /// The flows in the cache now, as records (`show ip cache verbose flow`).
+    pub fn snapshot(&self) -> impl Iterator<Item = FlowRecord> + '_ {
+        self.v4
+            .snapshot(self.now_ns, &self.base)
+            .chain(self.wide.snapshot(self.now_ns, &self.base))
+    }
+
+    /// Everything `show ip cache flow` prints.
+    pub fn stats(&self) -> MeterStats {
+        let mut protocols = self.v4.protocols().clone();
+        protocols.merge(self.wide.protocols());
+        let state = |counters: &CacheCounters, active, bytes_per_entry| CacheState {
+            counters: *counters,
+            active,
+            bytes_per_entry,
+        };
+        MeterStats {
+            counters: self.counters,
+            sizes: self.sizes.clone(),
+            v4: state(self.v4.counters(), self.v4.len(), self.v4.bytes_per_entry()),
+            wide: state(self.wide.counters(), self.wide.len(), self.wide.bytes_per_entry()),
+            protocols,
+            config: self.config,
+            sampling: self.sampling,
+            elapsed_s: self.first_ns.map_or(0.0, |f| (self.now_ns - f) as f64 / 1e9),
+        }
+    }
+}
