@@ -123,7 +123,7 @@ impl Sampler {
                 self.state ^= self.state << 25;
                 self.state ^= self.state >> 27;
                 let r = self.state.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 32;
-                r % u64::from(n) == 0
+                r.is_multiple_of(u64::from(n))
             }
         }
     }
