@@ -4,6 +4,9 @@
 //!
 //! Values are written in the field's length, so a template may use reduced-size encoding (RFC 7011 6.2),
 //! e.g. a 4-byte octetDeltaCount.
+//!
+//! [`check_field`] and [`write_record`] are the record encoding on its own, for exporters that frame their
+//! messages themselves (several templates per message, datagrams sized to a path MTU).
 
 use std::net::Ipv6Addr;
 
@@ -60,7 +63,7 @@ enum Value {
 }
 
 /// The value of element `id` in `r`, as an integer (or the address behind it) and how to write it.
-fn value(id: u16, r: &FlowRecord, times: &Times) -> Option<(u128, Value)> {
+fn value(id: u16, r: &FlowRecord, times: &RecordClock) -> Option<(u128, Value)> {
     let u = |v: u64| Some((u128::from(v), Value::Uint));
     let a4 = |a: Ipv6Addr| Some((u128::from(a.to_ipv4_mapped().map_or(0, u32::from)), Value::Addr4));
     let a6 = |a: Ipv6Addr| Some((u128::from(a), Value::Addr6));
@@ -124,13 +127,17 @@ fn ntp(ns: u64) -> u64 {
     secs << 32 | frac
 }
 
-/// The exporter's clock for one datagram.
-struct Times {
-    export_ns: u64,
-    uptime_ms: u32,
+/// The exporter's clock for the records of one datagram: NetFlow v9 uptime stamps (elements 21 and 22)
+/// are counted back from `uptime_ms` at `export_ns`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordClock {
+    /// When the datagram is stamped, nanoseconds since the epoch.
+    pub export_ns: u64,
+    /// The exporter's uptime at `export_ns`, milliseconds (wrapping at 2^32).
+    pub uptime_ms: u32,
 }
 
-impl Times {
+impl RecordClock {
     /// The uptime, in milliseconds, at time `t` (nanoseconds since the epoch); wraps like the exporter's.
     fn uptime_at(&self, t: u64) -> u64 {
         let before = (self.export_ns.saturating_sub(t) / 1_000_000) as u32;
@@ -149,12 +156,13 @@ fn put(out: &mut Vec<u8>, v: u128, len: u16) {
     out.extend_from_slice(&bytes[16 - usize::from(len).min(16)..]);
 }
 
-fn check(f: &FieldSpec) -> Result<(), ExportError> {
+/// Checks that element `f` can be filled from a [`FlowRecord`] in its length.
+pub fn check_field(f: &FieldSpec) -> Result<(), ExportError> {
     if f.enterprise.is_some() || f.is_variable() {
         return Err(ExportError::UnsupportedField { id: f.id });
     }
     let probe = FlowRecord::default();
-    let times = Times {
+    let times = RecordClock {
         export_ns: 0,
         uptime_ms: 0,
     };
@@ -173,6 +181,14 @@ fn check(f: &FieldSpec) -> Result<(), ExportError> {
             id: f.id,
             length: f.length,
         })
+    }
+}
+
+/// Appends one data record of `fields` (each accepted by [`check_field`]) with the values of `r`.
+pub fn write_record(fields: &[FieldSpec], r: &FlowRecord, clock: &RecordClock, out: &mut Vec<u8>) {
+    for f in fields {
+        let (v, _) = value(f.id, r, clock).unwrap_or((0, Value::Uint));
+        put(out, v, f.length);
     }
 }
 
@@ -198,7 +214,7 @@ impl ExportBuilder {
         if template_id < 256 || template_id == u16::MAX {
             return Err(ExportError::BadTemplateId(template_id));
         }
-        fields.iter().try_for_each(check)?;
+        fields.iter().try_for_each(check_field)?;
         Ok(Self {
             dialect,
             domain,
@@ -254,7 +270,7 @@ impl ExportBuilder {
         uptime_ms: u32,
         templates: bool,
     ) -> Vec<u8> {
-        let times = Times { export_ns, uptime_ms };
+        let times = RecordClock { export_ns, uptime_ms };
         let mut sets = Vec::new();
         let mut count = 0usize;
         let mut data_records = 0usize;
@@ -292,10 +308,7 @@ impl ExportBuilder {
         if !records.is_empty() {
             let mut bytes = Vec::new();
             for r in records {
-                for f in &self.template.fields {
-                    let (v, _) = value(f.id, r, &times).unwrap_or((0, Value::Uint));
-                    put(&mut bytes, v, f.length);
-                }
+                write_record(&self.template.fields, r, &times, &mut bytes);
             }
             pad(&mut bytes);
             sets.push(Set::Data {
