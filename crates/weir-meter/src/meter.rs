@@ -6,6 +6,10 @@
 //! caches apart. Time is the packets' own: the ager runs when packet time passes its next poll, so a capture
 //! file expires flows exactly as the traffic did, however fast it is read; a live probe also calls
 //! [`Meter::tick`] with the wall clock so flows expire when no packet comes.
+//!
+//! Packets are counted in small batches: each packet's index cell is prefetched when it arrives, each
+//! entry when the batch starts, and then the batch is counted in arrival order, so the caches behave
+//! exactly as if packets came one by one, only with their memory already at hand.
 
 use weir_flow::FlowRecord;
 use weir_flow::codes::etype;
@@ -16,6 +20,16 @@ use crate::cache::{
 };
 use crate::sampling::{Sampler, Sampling};
 use crate::stats::{PacketSizes, ProtocolTable};
+
+/// Packets held back to be counted together, at most.
+const BATCH: usize = 16;
+
+/// A packet waiting in the batch, with its key already hashed.
+#[derive(Debug, Clone, Copy)]
+enum Keyed {
+    V4(u64, V4Key),
+    Wide(u64, WideKey),
+}
 
 /// Packets the meter saw, before and after sampling.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -77,6 +91,7 @@ pub struct Meter {
     first_ns: Option<u64>,
     now_ns: u64,
     next_age_ns: u64,
+    pending: Vec<(Keyed, PacketView)>,
     expired: Vec<FlowRecord>,
 }
 
@@ -104,6 +119,7 @@ impl Meter {
             first_ns: None,
             now_ns: 0,
             next_age_ns: 0,
+            pending: Vec::with_capacity(BATCH),
             expired: Vec::new(),
         })
     }
@@ -112,7 +128,9 @@ impl Meter {
     /// `wire_len` its length on the wire).
     #[inline]
     pub fn packet(&mut self, ts_ns: u64, rec: &FlowRecord, summary: &Summary, wire_len: u32) {
-        self.advance(ts_ns);
+        if self.first_ns.is_none() {
+            self.advance(ts_ns);
+        }
         self.counters.packets += 1;
         let ipv6 = match rec.etype {
             etype::IPV4 => false,
@@ -145,18 +163,53 @@ impl Meter {
             ipv6,
         };
         let (set, in_if, out_if) = (self.config.key, self.config.in_if, self.config.out_if);
-        if V4Key::fits(rec, set) {
+        let keyed = if V4Key::fits(rec, set) {
             let key = V4Key::from_packet(rec, set, in_if, out_if);
-            self.v4.observe(key, &view, &self.base, &mut self.expired);
+            let hash = self.v4.hash(&key);
+            self.v4.prefetch_index(hash);
+            Keyed::V4(hash, key)
         } else {
             let key = WideKey::from_packet(rec, set, in_if, out_if);
-            self.wide.observe(key, &view, &self.base, &mut self.expired);
+            let hash = self.wide.hash(&key);
+            self.wide.prefetch_index(hash);
+            Keyed::Wide(hash, key)
+        };
+        self.pending.push((keyed, view));
+        if self.pending.len() == BATCH {
+            self.drain();
         }
+    }
+
+    /// Counts the batched packets, in arrival order.
+    fn drain(&mut self) {
+        for (keyed, _) in &self.pending {
+            match *keyed {
+                Keyed::V4(hash, _) => self.v4.prefetch_entry(hash),
+                Keyed::Wide(hash, _) => self.wide.prefetch_entry(hash),
+            }
+        }
+        let pending = std::mem::take(&mut self.pending);
+        for (keyed, view) in &pending {
+            self.advance(view.ts_ns);
+            match *keyed {
+                Keyed::V4(hash, key) => {
+                    self.v4
+                        .observe_hashed(hash, key, view, &self.base, &mut self.expired)
+                }
+                Keyed::Wide(hash, key) => {
+                    self.wide
+                        .observe_hashed(hash, key, view, &self.base, &mut self.expired)
+                }
+            }
+        }
+        self.pending = pending;
+        self.pending.clear();
     }
 
     /// Moves the meter's clock to `now_ns` (the wall clock of a live probe with no packets), running the
     /// ager if a poll is due.
     pub fn tick(&mut self, now_ns: u64) {
+        self.drain();
         self.advance(now_ns);
     }
 
@@ -178,12 +231,14 @@ impl Meter {
 
     /// Expires every flow in the cache (end of a capture file, shutdown).
     pub fn flush(&mut self) {
+        self.drain();
         self.v4.flush(self.now_ns, &self.base, &mut self.expired);
         self.wide.flush(self.now_ns, &self.base, &mut self.expired);
     }
 
     /// Flows expired so far and not yet taken; the caller exports them and clears the vector.
     pub fn expired(&mut self) -> &mut Vec<FlowRecord> {
+        self.drain();
         &mut self.expired
     }
 
@@ -208,14 +263,16 @@ impl Meter {
     }
 
     /// The flows in the cache now, as records (`show ip cache verbose flow`).
-    pub fn snapshot(&self) -> impl Iterator<Item = FlowRecord> + '_ {
+    pub fn snapshot(&mut self) -> impl Iterator<Item = FlowRecord> + '_ {
+        self.drain();
         self.v4
             .snapshot(self.now_ns, &self.base)
             .chain(self.wide.snapshot(self.now_ns, &self.base))
     }
 
     /// Everything `show ip cache flow` prints.
-    pub fn stats(&self) -> MeterStats {
+    pub fn stats(&mut self) -> MeterStats {
+        self.drain();
         let mut protocols = self.v4.protocols().clone();
         protocols.merge(self.wide.protocols());
         let state = |counters: &CacheCounters, active, bytes_per_entry| CacheState {

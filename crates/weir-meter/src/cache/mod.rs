@@ -5,7 +5,9 @@
 
 pub mod config;
 pub mod entry;
+mod index;
 pub mod key;
+mod prefetch;
 pub mod table;
 
 pub use config::{CacheConfig, ConfigError};

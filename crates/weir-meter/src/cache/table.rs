@@ -1,7 +1,7 @@
-//! The flow table: entries in one preallocated array, found through a hash index of slot numbers.
+//! The flow table: entries in one array, found through a hash index of slot numbers ([`super::index`]).
 //!
-//! Entries never move and the index holds 4-byte slot numbers, so a flow costs its entry plus about 9 bytes
-//! of index (a slot and a control byte per bucket, at most 7/8 full), and no allocation happens per flow.
+//! Entries never move, so a flow costs its entry, about 13 bytes of index and 4 of free list, and no
+//! allocation happens per flow once the cache has filled.
 //! There is no per-flow timer or LRU list: the ager walks the array once per interval on the packets' clock
 //! (Cisco's ager polls), which costs a sequential scan instead of two pointer updates per packet. When the
 //! cache is full, the oldest flows by last packet are expired in a batch (1/64 of the cache), found by a
@@ -10,13 +10,14 @@
 use std::hash::BuildHasher;
 
 use hashbrown::DefaultHashBuilder;
-use hashbrown::HashTable;
 use weir_flow::FlowRecord;
 use weir_flow::codes::end_reason;
 
 use super::config::CacheConfig;
 use super::entry::{Entry, PacketView};
+use super::index::Index;
 use super::key::CacheKey;
+use super::prefetch;
 use crate::stats::ProtocolTable;
 
 /// TCP FIN and RST: either ends the flow once its packet is counted.
@@ -51,7 +52,7 @@ pub struct FlowCache<K> {
     config: CacheConfig,
     entries: Vec<Entry<K>>,
     free: Vec<u32>,
-    index: HashTable<u32>,
+    index: Index,
     hasher: DefaultHashBuilder,
     used: usize,
     counters: CacheCounters,
@@ -68,7 +69,7 @@ impl<K: CacheKey> FlowCache<K> {
             config,
             entries: Vec::new(),
             free: Vec::new(),
-            index: HashTable::with_capacity(config.entries),
+            index: Index::new(config.entries),
             hasher: DefaultHashBuilder::default(),
             used: 0,
             counters: CacheCounters::default(),
@@ -77,12 +78,33 @@ impl<K: CacheKey> FlowCache<K> {
         }
     }
 
-    /// Bytes of memory one flow takes when the cache is full: the entry, its share of the index (a slot
-    /// number and a control byte per bucket) and its place on the free list.
+    /// Bytes of memory one flow takes when the cache is full: the entry, its share of the index and its
+    /// place on the free list.
     pub fn bytes_per_entry(&self) -> f64 {
-        let buckets = (self.index.capacity() * 8 / 7).next_power_of_two();
-        let index = buckets * (size_of::<u32>() + 1);
-        (size_of::<Entry<K>>() + size_of::<u32>()) as f64 + index as f64 / self.config.entries as f64
+        (size_of::<Entry<K>>() + size_of::<u32>()) as f64
+            + self.index.bytes() as f64 / self.config.entries as f64
+    }
+
+    /// The hash a key is filed under.
+    #[inline]
+    pub fn hash(&self, key: &K) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
+    /// First stage of a batched lookup: bring the index cell of `hash` into cache.
+    #[inline]
+    pub fn prefetch_index(&self, hash: u64) {
+        self.index.prefetch(hash);
+    }
+
+    /// Second stage: with the index cell at hand, bring the flow's entry into cache, if it has one.
+    #[inline]
+    pub fn prefetch_entry(&self, hash: u64) {
+        // Comparing keys here would itself wait for the entry; the first slot with the right hash bits is
+        // nearly always the one.
+        if let Some(slot) = self.index.find(hash, |_| true) {
+            prefetch::read(&self.entries[slot as usize]);
+        }
     }
 
     /// Flows in the cache now.
@@ -109,9 +131,21 @@ impl<K: CacheKey> FlowCache<K> {
     /// in a full cache) are appended to `out`.
     #[inline]
     pub fn observe(&mut self, key: K, p: &PacketView, base: &FlowRecord, out: &mut Vec<FlowRecord>) {
-        let hash = self.hasher.hash_one(key);
+        self.observe_hashed(self.hash(&key), key, p, base, out);
+    }
+
+    /// [`FlowCache::observe`] with the key's hash already computed.
+    #[inline]
+    pub fn observe_hashed(
+        &mut self,
+        hash: u64,
+        key: K,
+        p: &PacketView,
+        base: &FlowRecord,
+        out: &mut Vec<FlowRecord>,
+    ) {
         let entries = &self.entries;
-        if let Some(&slot) = self.index.find(hash, |&s| entries[s as usize].key == key) {
+        if let Some(slot) = self.index.find(hash, |s| entries[s as usize].key == key) {
             let e = &self.entries[slot as usize];
             // A packet after the inactive gap, or past the active timeout, closes the flow and opens a new one.
             let reason = if p.ts_ns.saturating_sub(e.last_ns) >= self.config.inactive_ns {
@@ -147,9 +181,7 @@ impl<K: CacheKey> FlowCache<K> {
                 (self.entries.len() - 1) as u32
             }
         };
-        let (entries, hasher) = (&self.entries, &self.hasher);
-        self.index
-            .insert_unique(hash, slot, |&s| hasher.hash_one(entries[s as usize].key));
+        self.index.insert(hash, slot);
         self.used += 1;
         self.counters.added += 1;
         if p.tcp_flags & FIN_RST != 0 {
@@ -179,9 +211,7 @@ impl<K: CacheKey> FlowCache<K> {
     ) {
         self.emit(slot, base, now_ns, reason, out);
         self.entries[slot as usize].packets = 0;
-        if let Ok(found) = self.index.find_entry(hash, |&s| s == slot) {
-            found.remove();
-        }
+        self.index.remove(hash, slot);
         self.free.push(slot);
         self.used -= 1;
     }

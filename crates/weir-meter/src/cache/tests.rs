@@ -370,7 +370,7 @@ fn records_carry_the_configured_interfaces_and_direction() {
 
 #[test]
 fn an_ipv4_entry_with_its_index_takes_under_128_bytes() {
-    let m = meter(CacheConfig {
+    let mut m = meter(CacheConfig {
         entries: 1 << 20,
         ..CacheConfig::default()
     });

@@ -253,7 +253,7 @@ mod tests {
 
     #[test]
     fn show_cache_prints_sizes_cache_state_and_the_protocol_table() {
-        let m = meter_with_traffic();
+        let mut m = meter_with_traffic();
         let out = show_cache(&m.stats());
         assert!(
             out.starts_with("IP packet size distribution (6 total packets):\n"),
@@ -282,8 +282,9 @@ mod tests {
 
     #[test]
     fn verbose_listing_shows_each_flow_in_two_lines_with_hex_ports() {
-        let m = meter_with_traffic();
-        let out = show_entries(m.snapshot(), m.now_ns());
+        let mut m = meter_with_traffic();
+        let now = m.now_ns();
+        let out = show_entries(m.snapshot(), now);
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(lines.len(), 4, "{out}");
         assert!(
