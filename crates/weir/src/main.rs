@@ -3,10 +3,12 @@
 //! Exit codes: 0 on success (also when some datagrams were malformed: they are counted and reported),
 //! 1 when a file cannot be read or the collector cannot start, 2 for bad command-line arguments.
 
+mod bench_cmd;
 mod capture;
 mod clock;
 mod decode_cmd;
 mod flow_output;
+mod probe;
 mod ratelimit;
 mod replay;
 mod serve;
@@ -35,6 +37,11 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Send the export datagrams of a capture to a collector, at their pace or as fast as possible.
     Replay(replay::ReplayArgs),
+    /// Meter packets (a capture file or an interface) into flows like a router's NetFlow cache, and export them.
+    Probe(Box<probe::ProbeArgs>),
+    /// Write reproducible inputs for measuring Weir beside other tools.
+    #[command(subcommand)]
+    Bench(bench_cmd::BenchCommand),
 }
 
 /// Logs go to stderr, filtered by `WEIR_LOG` (e.g. `WEIR_LOG=debug`), `info` by default. One-shot commands
@@ -55,11 +62,13 @@ fn init_logging(timestamps: bool) {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(matches!(cli.command, Command::Serve(_)));
+    init_logging(matches!(cli.command, Command::Serve(_) | Command::Probe(_)));
     let result = match &cli.command {
         Command::Decode(args) => decode_cmd::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Replay(args) => replay::run(args),
+        Command::Probe(args) => probe::run(args),
+        Command::Bench(command) => bench_cmd::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,222 @@
+//! Where expired flows go: the routing table's annotations, the aggregation caches, the export streams
+//! and the NDJSON output.
+//!
+//! Everything runs on the packets' clock, so reading a capture file gives the same datagrams however fast
+//! it is read. Export streams are built when the first packet gives the probe its start time (their
+//! uptime's zero); their settings are checked before, when the probe starts.
+
+use std::io::Write;
+
+use weir_flow::{FlowBatch, FlowRecord};
+use weir_meter::aggregate::{AggregateCounters, AggregationCache};
+use weir_meter::export::{ExportConfig, ExportConfigError, ExportCounters, Exporter};
+use weir_meter::routes::RoutingTable;
+
+use super::destinations::Destinations;
+use crate::flow_output::write_ndjson;
+
+/// One export stream: its settings, its exporter, and where its datagrams go.
+#[derive(Debug)]
+pub struct Stream {
+    /// What the stream is, for reports (`main`, `aggregate prefix`).
+    pub name: String,
+    config: ExportConfig,
+    exporter: Exporter,
+    /// Whether the exporter was rebuilt with the probe's start time, the zero of its uptime.
+    started: bool,
+    /// Where the datagrams go.
+    pub destinations: Destinations,
+}
+
+impl Stream {
+    /// A stream sending to `destinations`, after checking that `config` can be exported.
+    pub fn new(
+        name: String,
+        config: ExportConfig,
+        destinations: Destinations,
+    ) -> Result<Self, ExportConfigError> {
+        let exporter = Exporter::new(config.clone(), 0)?;
+        Ok(Stream {
+            name,
+            config,
+            exporter,
+            started: false,
+            destinations,
+        })
+    }
+
+    fn export(&mut self, flows: &[FlowRecord], start_ns: u64, now_ns: u64) {
+        if flows.is_empty() && !self.started {
+            return;
+        }
+        if !self.started {
+            // The same settings passed in `new`; only the start time differs.
+            if let Ok(e) = Exporter::new(self.config.clone(), start_ns) {
+                self.exporter = e;
+            }
+            self.started = true;
+        }
+        let destinations = &mut self.destinations;
+        self.exporter.export(flows, now_ns, &mut |d| destinations.send(d));
+    }
+
+    fn tick(&mut self, now_ns: u64) {
+        if self.started {
+            let destinations = &mut self.destinations;
+            self.exporter.tick(now_ns, &mut |d| destinations.send(d));
+        }
+    }
+
+    fn flush(&mut self, now_ns: u64) {
+        if self.started {
+            let destinations = &mut self.destinations;
+            self.exporter.flush(now_ns, &mut |d| destinations.send(d));
+        }
+    }
+
+    /// What the exporter did.
+    pub fn counters(&self) -> &ExportCounters {
+        self.exporter.counters()
+    }
+}
+
+/// An aggregation cache and the stream its aggregates go out on.
+#[derive(Debug)]
+pub struct Aggregation {
+    /// The cache.
+    pub cache: AggregationCache,
+    /// Its export stream.
+    pub stream: Stream,
+    /// Aggregates the cache gave out, waiting to be exported.
+    out: FlowBatch,
+    records: Vec<FlowRecord>,
+}
+
+impl Aggregation {
+    /// An aggregation cache exporting on `stream`.
+    pub fn new(cache: AggregationCache, stream: Stream) -> Self {
+        Aggregation {
+            cache,
+            stream,
+            out: FlowBatch::new(),
+            records: Vec::new(),
+        }
+    }
+
+    /// What the cache did.
+    pub fn counters(&self) -> AggregateCounters {
+        self.cache.counters()
+    }
+
+    fn export_out(&mut self, start_ns: u64, now_ns: u64) {
+        self.records.clear();
+        self.records
+            .extend((0..self.out.len()).filter_map(|i| self.out.row(i)));
+        self.out.clear();
+        self.stream.export(&self.records, start_ns, now_ns);
+    }
+}
+
+/// Everything expired flows pass through after the main cache.
+pub struct Pipeline {
+    /// Masks, ASes and next hops for the flows, when a routing table was given.
+    pub routes: Option<RoutingTable>,
+    /// The main cache's export streams.
+    pub main: Vec<Stream>,
+    /// The aggregation caches.
+    pub aggregations: Vec<Aggregation>,
+    /// Expired flows written as NDJSON, when asked for.
+    pub output: Option<Box<dyn Write + Send>>,
+    output_batch: FlowBatch,
+    /// Flows that left the main cache.
+    pub flows: u64,
+    /// When the ager of the aggregation caches and the exporters' timers last ran.
+    last_tick_ns: u64,
+}
+
+impl std::fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipeline")
+            .field("main", &self.main)
+            .field("aggregations", &self.aggregations)
+            .field("output", &self.output.is_some())
+            .field("flows", &self.flows)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How often, on the packets' clock, aggregation caches age and exporters check their timers.
+const TICK_NS: u64 = 1_000_000_000;
+
+impl Pipeline {
+    /// A pipeline with these parts.
+    pub fn new(
+        routes: Option<RoutingTable>,
+        main: Vec<Stream>,
+        aggregations: Vec<Aggregation>,
+        output: Option<Box<dyn Write + Send>>,
+    ) -> Self {
+        Pipeline {
+            routes,
+            main,
+            aggregations,
+            output,
+            output_batch: FlowBatch::new(),
+            flows: 0,
+            last_tick_ns: 0,
+        }
+    }
+
+    /// Takes the flows the main cache expired (and clears them), at `now_ns` on the packets' clock, for a
+    /// probe that started at `start_ns`.
+    pub fn take(&mut self, expired: &mut Vec<FlowRecord>, start_ns: u64, now_ns: u64) -> std::io::Result<()> {
+        if let Some(routes) = &self.routes {
+            expired.iter_mut().for_each(|f| routes.annotate(f));
+        }
+        self.flows += expired.len() as u64;
+        for agg in &mut self.aggregations {
+            for f in expired.iter() {
+                agg.cache.add(f, &mut agg.out);
+            }
+        }
+        for stream in &mut self.main {
+            stream.export(expired, start_ns, now_ns);
+        }
+        if let Some(w) = &mut self.output
+            && !expired.is_empty()
+        {
+            self.output_batch.clear();
+            self.output_batch.extend(expired);
+            write_ndjson(w, &self.output_batch)?;
+        }
+        expired.clear();
+        if now_ns >= self.last_tick_ns + TICK_NS {
+            self.last_tick_ns = now_ns;
+            for agg in &mut self.aggregations {
+                agg.cache.expire(now_ns, &mut agg.out);
+                agg.stream.tick(now_ns);
+            }
+            self.main.iter_mut().for_each(|s| s.tick(now_ns));
+        }
+        for agg in &mut self.aggregations {
+            if !agg.out.is_empty() {
+                agg.export_out(start_ns, now_ns);
+            }
+        }
+        Ok(())
+    }
+
+    /// At the end: the aggregation caches give out everything, and every stream sends what it holds.
+    pub fn finish(&mut self, start_ns: u64, now_ns: u64) -> std::io::Result<()> {
+        for agg in &mut self.aggregations {
+            agg.cache.flush(&mut agg.out);
+            agg.export_out(start_ns, now_ns);
+            agg.stream.flush(now_ns);
+        }
+        self.main.iter_mut().for_each(|s| s.flush(now_ns));
+        if let Some(w) = &mut self.output {
+            w.flush()?;
+        }
+        Ok(())
+    }
+}
