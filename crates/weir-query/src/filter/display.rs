@@ -46,6 +46,7 @@ impl fmt::Display for Scalar {
         match self.0.column().kind {
             Kind::Time => write!(f, "{}", time_text(self.1)),
             Kind::Mac => write!(f, "{}", Mac(self.1)),
+            _ if self.0 == Field::etype => write!(f, "{:#06x}", self.1),
             _ => write!(f, "{}", self.1),
         }
     }

@@ -9,6 +9,7 @@ use weir_flow::Field;
 use weir_flow::codes::{etype, proto};
 
 use super::ast::{CmpOp, Derived, Expr, Pred};
+use super::bind;
 use super::lexer::Tok;
 use super::parser::{Parser, Test};
 use super::value;
@@ -170,12 +171,11 @@ impl Parser<'_> {
                     self.start(what_tok),
                     format!("`{what}` cannot follow a direction"),
                 );
-                return Err(e.suggest(super::suggest::nearest(
-                    what,
-                    [
-                        "ip", "host", "net", "port", "as", "mask", "mac", "if", "vlan", "tos",
-                    ],
-                )));
+                let sided = [
+                    "ip", "host", "net", "port", "as", "mask", "mac", "if", "vlan", "tos",
+                ];
+                let typo = !bind::KEYWORDS.contains(&what) && bind::field(what).is_none();
+                return Err(e.suggest(typo.then(|| super::suggest::nearest(what, sided)).flatten()));
             }
         };
         let side_ok = match what {

@@ -261,6 +261,10 @@ impl<'s> Parser<'s> {
             return Err(self.err(self.start(i), format!("expected a filter term, found {found}")));
         }
         let word = self.text(i).to_ascii_lowercase();
+        if word == "and" || word == "or" {
+            let found = self.describe(i);
+            return Err(self.err(self.start(i), format!("expected a filter term, found {found}")));
+        }
         if let Some(expr) = self.nfdump_term(&word)? {
             return Ok(expr);
         }
@@ -319,6 +323,7 @@ impl<'s> Parser<'s> {
             ));
         }
         let op_at = self.peek().start;
+        let op_text = self.text(self.pos);
         let op = match self.operator() {
             Some(op) => op,
             None if op_optional => Op::Cmp(CmpOp::Eq),
@@ -331,13 +336,10 @@ impl<'s> Parser<'s> {
             }
         };
         let misuse = |p: &Self, allowed: &str| {
-            p.err(
-                op_at,
-                format!(
-                    "`{label}` holds {}, compared with {allowed}",
-                    bind::kind_name(kind)
-                ),
-            )
+            let holds = bind::kind_name(kind);
+            let message =
+                format!("`{op_text}` does not apply to `{label}`, which holds {holds}; use {allowed}");
+            p.err(op_at, message)
         };
         match kind {
             Kind::Ip => match op {

@@ -63,6 +63,20 @@ pub(crate) fn to_sql(expr: &Expr, dialect: &dyn Dialect) -> String {
     out
 }
 
+/// Whether `e` is written with `AND`, `OR` or `BETWEEN` outside any parentheses of its own, so that it
+/// needs them as an operand of `AND` or `OR`.
+fn has_top_level_connective(e: &Expr) -> bool {
+    match e {
+        Expr::And(_) | Expr::Or(_) => true,
+        Expr::Pred(Pred::Flags { .. }) => true,
+        Expr::Pred(Pred::Addr { nets, .. }) => {
+            let hosts = nets.iter().filter(|n| n.is_host()).count();
+            hosts < nets.len()
+        }
+        _ => false,
+    }
+}
+
 struct Writer<'d> {
     d: &'d dyn Dialect,
 }
@@ -87,7 +101,7 @@ impl Writer<'_> {
             if i > 0 {
                 out.push_str(sep);
             }
-            if matches!(item, Expr::And(_) | Expr::Or(_)) {
+            if has_top_level_connective(item) {
                 out.push('(');
                 self.expr(out, item);
                 out.push(')');
@@ -136,10 +150,6 @@ impl Writer<'_> {
             Pred::Addr { field, nets } => {
                 let col = self.column(*field);
                 let hosts: Vec<Ipv6Addr> = nets.iter().filter(|n| n.is_host()).map(|n| n.addr()).collect();
-                let parts = usize::from(!hosts.is_empty()) + nets.len() - hosts.len();
-                if parts > 1 {
-                    out.push('(');
-                }
                 let mut first = true;
                 let mut sep = |out: &mut String| {
                     if !std::mem::take(&mut first) {
@@ -162,14 +172,10 @@ impl Writer<'_> {
                 }
                 for n in nets.iter().filter(|n| !n.is_host()) {
                     sep(out);
-                    let _ = write!(out, "({col} BETWEEN ");
+                    let _ = write!(out, "{col} BETWEEN ");
                     self.d.addr(out, n.addr());
                     out.push_str(" AND ");
                     self.d.addr(out, n.last());
-                    out.push(')');
-                }
-                if parts > 1 {
-                    out.push(')');
                 }
             }
             Pred::Str { field, value } => {
@@ -187,15 +193,9 @@ impl Writer<'_> {
             }
             Pred::ListHas { field, values } => self.d.list_has_any(out, &self.column(*field), values),
             Pred::Flags { mask } => {
-                let _ = write!(
-                    out,
-                    "({} = {} AND ",
-                    self.column(Field::proto),
-                    weir_flow::codes::proto::TCP
-                );
-                self.d
-                    .bits_all(out, &self.column(Field::tcp_flags), u64::from(*mask));
-                out.push(')');
+                let (proto, flags) = (self.column(Field::proto), self.column(Field::tcp_flags));
+                let _ = write!(out, "{proto} = {} AND ", weir_flow::codes::proto::TCP);
+                self.d.bits_all(out, &flags, u64::from(*mask));
             }
             Pred::Derived { quantity, op, value } => {
                 self.derived(out, *quantity);
