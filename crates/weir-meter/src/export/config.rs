@@ -111,7 +111,8 @@ pub struct ExportConfig {
     pub engine_type: u8,
     /// NetFlow v5/v8 header: slot number of the flow-switching engine.
     pub engine_id: u8,
-    /// NetFlow v9 source id / IPFIX observation domain id.
+    /// NetFlow v9 source id / IPFIX observation domain id. Sequence numbers are kept per stream, so two
+    /// streams to one collector need different ids (routers number each cache's export on its own too).
     pub domain: u32,
     /// v9/IPFIX: the schema fields each record carries, in order; `None` for [`DEFAULT_FIELDS`]. Each maps
     /// to the information element of the flow's IP version (addresses 8/12 or 27/28, next hops 15/62,
