@@ -150,7 +150,7 @@ impl AggregationCache {
             }
         };
         let e = self.entries.get_mut(i);
-        e.flows += flow.flows.max(1);
+        e.flows = e.flows.saturating_add(flow.flows.max(1));
         e.packets = e.packets.saturating_add(flow.packets);
         e.bytes = e.bytes.saturating_add(flow.bytes);
         e.first = e.first.min(flow.flow_start);

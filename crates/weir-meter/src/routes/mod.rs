@@ -9,12 +9,13 @@
 mod parse;
 mod ranges;
 
+use std::collections::HashMap;
 use std::net::Ipv6Addr;
 
-use weir_flow::FlowRecord;
+use weir_flow::{FlowRecord, ipv4};
 
 pub use parse::{Problem, RouteFileError};
-use ranges::{NO_ROUTE, RangeTable};
+use ranges::{Bits, RangeTable};
 
 /// One route of the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,12 +32,35 @@ pub struct Route {
     pub bgp_next_hop: Ipv6Addr,
 }
 
+/// What a lookup answers, stored in the ranges: 16 bytes, next hops as indexes into the table's list of
+/// distinct next hops (a full table has a few thousand at most).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Answer {
+    asn: u32,
+    next_hop: u32,
+    bgp_next_hop: u32,
+    /// The prefix length; [`Answer::NONE`]'s is above any.
+    len: u8,
+}
+
+impl Answer {
+    /// No route.
+    const NONE: Self = Self {
+        asn: 0,
+        next_hop: 0,
+        bgp_next_hop: 0,
+        len: u8::MAX,
+    };
+}
+
 /// Routes by longest-prefix match, IPv4 and IPv6.
 #[derive(Debug, Clone)]
 pub struct RoutingTable {
-    routes: Vec<Route>,
-    v4: RangeTable<u32>,
-    v6: RangeTable<u128>,
+    v4: RangeTable<u32, Answer>,
+    v6: RangeTable<u128, Answer>,
+    /// Every distinct next hop; the first is the unspecified address.
+    hops: Vec<Ipv6Addr>,
+    routes: usize,
 }
 
 impl RoutingTable {
@@ -61,33 +85,73 @@ impl RoutingTable {
                 },
             });
         }
-        let routes: Vec<Route> = parsed.into_iter().map(|p| p.route).collect();
+        let mut hops = vec![Ipv6Addr::UNSPECIFIED];
+        let mut hop_index = HashMap::from([(Ipv6Addr::UNSPECIFIED, 0u32)]);
+        let mut hop = |a: Ipv6Addr| {
+            // Fewer distinct next hops than u32::MAX: each takes a line of the file.
+            *hop_index.entry(a).or_insert_with(|| {
+                hops.push(a);
+                (hops.len() - 1) as u32
+            })
+        };
         let (mut v4, mut v6) = (Vec::new(), Vec::new());
-        for (i, r) in routes.iter().enumerate() {
-            // Fewer routes than u32::MAX: the file would be hundreds of gigabytes.
-            let i = i as u32;
+        for p in &parsed {
+            let r = &p.route;
+            let answer = Answer {
+                asn: r.asn,
+                next_hop: hop(r.next_hop),
+                bgp_next_hop: hop(r.bgp_next_hop),
+                len: r.len,
+            };
             match r.prefix.to_ipv4_mapped() {
-                Some(a) => v4.push((a.to_bits(), r.len, i)),
-                None => v6.push((r.prefix.to_bits(), r.len, i)),
+                Some(a) => v4.push((a.to_bits(), r.len, answer)),
+                None => v6.push((r.prefix.to_bits(), r.len, answer)),
             }
         }
         Ok(Self {
-            v4: RangeTable::build(v4),
-            v6: RangeTable::build(v6),
-            routes,
+            v4: RangeTable::build(v4, Answer::NONE),
+            v6: RangeTable::build(v6, Answer::NONE),
+            hops,
+            routes: parsed.len(),
         })
+    }
+
+    #[inline]
+    fn answer(&self, addr: Ipv6Addr) -> Answer {
+        match addr.to_ipv4_mapped() {
+            Some(a) => self.v4.lookup(a.to_bits()),
+            None if addr.is_unspecified() => Answer::NONE,
+            None => self.v6.lookup(addr.to_bits()),
+        }
+    }
+
+    #[inline]
+    fn hop(&self, i: u32) -> Ipv6Addr {
+        self.hops
+            .get(i as usize)
+            .copied()
+            .unwrap_or(Ipv6Addr::UNSPECIFIED)
     }
 
     /// The route of the longest prefix holding `addr` (IPv4-mapped for IPv4). The unspecified address
     /// (`::`, a flow without that address) has none.
     #[inline]
-    pub fn lookup(&self, addr: Ipv6Addr) -> Option<&Route> {
-        let i = match addr.to_ipv4_mapped() {
-            Some(a) => self.v4.lookup(a.to_bits()),
-            None if addr.is_unspecified() => NO_ROUTE,
-            None => self.v6.lookup(addr.to_bits()),
+    pub fn lookup(&self, addr: Ipv6Addr) -> Option<Route> {
+        let a = self.answer(addr);
+        if a == Answer::NONE {
+            return None;
+        }
+        let prefix = match addr.to_ipv4_mapped() {
+            Some(v4) => ipv4((v4.to_bits() & !u32::host_bits(a.len)).to_be_bytes()),
+            None => Ipv6Addr::from_bits(addr.to_bits() & !u128::host_bits(a.len)),
         };
-        self.routes.get(i as usize)
+        Some(Route {
+            prefix,
+            len: a.len,
+            asn: a.asn,
+            next_hop: self.hop(a.next_hop),
+            bgp_next_hop: self.hop(a.bgp_next_hop),
+        })
     }
 
     /// Fills what a router exporting `rec` would take from its routing table: the source prefix length
@@ -96,38 +160,34 @@ impl RoutingTable {
     /// next hops unspecified.
     #[inline]
     pub fn annotate(&self, rec: &mut FlowRecord) {
-        let src = self.lookup(rec.src_addr);
-        rec.src_mask = src.map_or(0, |r| r.len);
-        rec.src_as = src.map_or(0, |r| r.asn);
-        match self.lookup(rec.dst_addr) {
-            Some(r) => {
-                rec.dst_mask = r.len;
-                rec.dst_as = r.asn;
-                rec.next_hop = r.next_hop;
-                rec.bgp_next_hop = r.bgp_next_hop;
-            }
-            None => {
-                rec.dst_mask = 0;
-                rec.dst_as = 0;
-                rec.next_hop = Ipv6Addr::UNSPECIFIED;
-                rec.bgp_next_hop = Ipv6Addr::UNSPECIFIED;
-            }
-        }
+        let src = self.answer(rec.src_addr);
+        (rec.src_mask, rec.src_as) = match src {
+            Answer::NONE => (0, 0),
+            a => (a.len, a.asn),
+        };
+        let dst = self.answer(rec.dst_addr);
+        (rec.dst_mask, rec.dst_as) = match dst {
+            Answer::NONE => (0, 0),
+            a => (a.len, a.asn),
+        };
+        // No route's next hops are index 0, the unspecified address.
+        rec.next_hop = self.hop(dst.next_hop);
+        rec.bgp_next_hop = self.hop(dst.bgp_next_hop);
     }
 
     /// How many routes the table holds.
     pub fn len(&self) -> usize {
-        self.routes.len()
+        self.routes
     }
 
     /// Whether the table holds no route.
     pub fn is_empty(&self) -> bool {
-        self.routes.is_empty()
+        self.routes == 0
     }
 
     /// Bytes the table holds on the heap.
     pub fn heap_bytes(&self) -> usize {
-        self.routes.capacity() * size_of::<Route>() + self.v4.heap_bytes() + self.v6.heap_bytes()
+        self.hops.capacity() * size_of::<Ipv6Addr>() + self.v4.heap_bytes() + self.v6.heap_bytes()
     }
 }
 

@@ -36,7 +36,7 @@ fn reads_prefixes_ases_and_next_hops_with_optional_fields() {
     assert_eq!(t.len(), 6);
     let r = t.lookup(addr("10.1.2.3")).expect("a route");
     assert_eq!(
-        *r,
+        r,
         Route {
             prefix: ipv4([10, 1, 0, 0]),
             len: 16,
@@ -319,8 +319,13 @@ proptest! {
         }
         for (a, v4) in addrs {
             let flow_addr = if v4 { ipv4((a as u32).to_be_bytes()) } else { Ipv6Addr::from_bits(a) };
-            let got = t.lookup(flow_addr).map(|r| r.asn as usize);
+            let got = t.lookup(flow_addr).map(|r| (r.asn as usize, r.prefix, r.len));
             let want = if !v4 && a == 0 { None } else { brute_force(&routes, a, v4) };
+            let want = want.map(|i| {
+                let (net, len, _) = routes[i];
+                let prefix = if v4 { ipv4((net as u32).to_be_bytes()) } else { Ipv6Addr::from_bits(net) };
+                (i, prefix, len)
+            });
             prop_assert_eq!(got, want, "address {:?}", flow_addr);
         }
     }
