@@ -86,7 +86,13 @@ fn table_text(v4: usize, v6: usize) -> (String, Vec<u32>, Vec<u128>) {
         let net = a & (u128::MAX << (128 - len));
         if seen.insert((net, len, false)) {
             let asn = 1 + rng.next() % 400_000;
-            let _ = writeln!(text, "{}/{len} {asn} - 2001:db8::{asn:x}", Ipv6Addr::from(net));
+            let _ = writeln!(
+                text,
+                "{}/{len} {asn} - 2001:db8::{:x}:{:x}",
+                Ipv6Addr::from(net),
+                asn >> 16,
+                asn & 0xffff
+            );
             nets6.push(net);
         }
     }
