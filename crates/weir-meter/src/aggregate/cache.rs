@@ -188,15 +188,15 @@ impl AggregationCache {
         self.entries.clear();
     }
 
-    /// Removes entry `i` and appends its record to `out`.
+    /// Appends entry `i`'s record to `out` and removes the entry.
     fn export(&mut self, i: u32, reason: u8, out: &mut FlowBatch) {
-        let key = self.entries.get(i).key;
-        let hash = self.hasher.hash_one(key);
+        let entry = self.entries.get(i);
+        self.push(entry, reason, out);
+        let hash = self.hasher.hash_one(entry.key);
         if let Ok(found) = self.table.find_entry(hash, |&j| j == i) {
             found.remove();
         }
-        let entry = self.entries.remove(i);
-        self.push(&entry, reason, out);
+        self.entries.remove(i);
     }
 
     fn push(&self, e: &Entry, reason: u8, out: &mut FlowBatch) {

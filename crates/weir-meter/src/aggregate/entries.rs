@@ -121,12 +121,11 @@ impl Entries {
     }
 
     /// Takes entry `i` off both lists and frees its slot.
-    pub(crate) fn remove(&mut self, i: u32) -> Entry {
+    pub(crate) fn remove(&mut self, i: u32) {
         self.unlink(Order::Updated, i);
         self.unlink(Order::Created, i);
         self.free.push(i);
         self.len -= 1;
-        self.slots[i as usize]
     }
 
     /// The head of a list: the least recently updated, or the oldest, entry.
