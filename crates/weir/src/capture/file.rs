@@ -2,18 +2,26 @@
 //!
 //! Frames are read with `pcap-file`'s raw readers so that a record longer than the snap length, or a
 //! timestamp a strict reader would reject, is still handed on (and judged by the packet parser).
+//!
+//! [`FrameSource::read_frame`] lends a pcap frame straight out of the reader's buffer, for the probe, which
+//! reads millions of frames a second; pcapng frames are copied once, because a frame borrowed from
+//! `pcap-file`'s block reader cannot be returned from inside the loop that skips the blocks between frames.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
 use pcap_file::pcap::PcapReader;
+use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketOption;
 use pcap_file::pcapng::blocks::interface_description::{
     InterfaceDescriptionBlock, InterfaceDescriptionOption,
 };
 use pcap_file::pcapng::{Block, PcapNgReader};
 use pcap_file::{PcapError, TsResolution};
+
+use weir_flow::codes::direction;
 
 use super::CaptureError;
 use super::link::LinkType;
@@ -27,6 +35,10 @@ pub struct FrameInfo {
     pub time: u64,
     /// The frame's link type, or the code of one Weir does not read.
     pub link: Result<LinkType, u32>,
+    /// The frame's length on the wire: what the record says, or the bytes captured if those are more.
+    pub wire_len: u32,
+    /// Which way the frame went, when the capture says (pcapng `epb_flags`): a `codes::direction` value.
+    pub direction: u8,
 }
 
 /// A pcapng interface: its link type and clock.
@@ -78,8 +90,10 @@ impl Clock {
 /// A pcap or pcapng file being read.
 pub struct FrameSource {
     format: Format,
-    /// The last frame's bytes.
+    /// The last frame's bytes, for [`next_frame`](Self::next_frame).
     frame: Vec<u8>,
+    /// Where frames the reader cannot lend are copied.
+    spare: Vec<u8>,
 }
 
 enum Format {
@@ -149,6 +163,7 @@ impl FrameSource {
             return Ok(Self {
                 format,
                 frame: Vec::new(),
+                spare: Vec::new(),
             });
         }
         if !PCAP_MAGICS.contains(&magic) {
@@ -162,6 +177,7 @@ impl FrameSource {
         Ok(Self {
             format: Format::Pcap { reader, link, nanos },
             frame: Vec::new(),
+            spare: Vec::new(),
         })
     }
 
@@ -181,69 +197,124 @@ impl FrameSource {
     /// Reads the next frame; `None` at the end of the file. `packet` is the number the frame will have,
     /// for error messages.
     pub fn next_frame(&mut self, path: &Path, packet: u64) -> Result<Option<FrameInfo>, CaptureError> {
-        let frame = &mut self.frame;
-        match &mut self.format {
-            Format::Pcap { reader, link, nanos } => {
-                let Some(next) = reader.next_raw_packet() else {
-                    return Ok(None);
-                };
-                let raw = next.map_err(|e| read_error(path, packet, e))?;
-                let frac = u64::from(raw.ts_frac) * if *nanos { 1 } else { 1000 };
-                frame.clear();
-                frame.extend_from_slice(&raw.data);
-                Ok(Some(FrameInfo {
-                    time: u64::from(raw.ts_sec) * NANOS + frac,
-                    link: *link,
-                }))
-            }
-            Format::PcapNg {
-                reader,
-                interfaces,
-                last_time,
-            } => loop {
-                let Some(next) = reader.next_block() else {
-                    return Ok(None);
-                };
-                let (iface, units, data) = match next.map_err(|e| read_error(path, packet, e))? {
-                    Block::SectionHeader(_) => {
-                        interfaces.clear();
-                        continue;
-                    }
-                    Block::InterfaceDescription(idb) => {
-                        let code = u32::from(idb.linktype);
-                        let link = LinkType::from_code(code).ok_or(code);
-                        interfaces.push(Interface {
-                            link,
-                            clock: Clock::from_idb(&idb),
-                        });
-                        continue;
-                    }
-                    // pcap-file reads the raw count of units into a Duration's nanoseconds.
-                    Block::EnhancedPacket(epb) => {
-                        let units = u64::try_from(epb.timestamp.as_nanos()).unwrap_or(u64::MAX);
-                        (epb.interface_id, Some(units), epb.data)
-                    }
-                    Block::Packet(pb) => (u32::from(pb.interface_id), Some(pb.timestamp), pb.data),
-                    Block::SimplePacket(spb) => (0, None, spb.data),
-                    _ => continue,
-                };
-                let Some(iface) = interfaces.get(iface as usize) else {
-                    return Err(CaptureError::Read {
-                        path: path.to_owned(),
-                        packet,
-                        reason: format!("packet names interface {iface}, which was not described"),
-                    });
-                };
-                if let Some(units) = units {
-                    *last_time = iface.clock.nanos(units);
+        let Some((info, data)) = read(&mut self.format, &mut self.spare, path, packet)? else {
+            return Ok(None);
+        };
+        self.frame.clear();
+        self.frame.extend_from_slice(data);
+        Ok(Some(info))
+    }
+
+    /// Reads the next frame and lends its bytes until the next read; `None` at the end of the file.
+    /// `packet` is the number the frame will have, for error messages.
+    pub fn read_frame(
+        &mut self,
+        path: &Path,
+        packet: u64,
+    ) -> Result<Option<(FrameInfo, &[u8])>, CaptureError> {
+        read(&mut self.format, &mut self.spare, path, packet)
+    }
+}
+
+/// Reads the next frame of `format`; its bytes are lent from the reader, or copied into `spare` when the
+/// reader cannot lend them.
+fn read<'a>(
+    format: &'a mut Format,
+    spare: &'a mut Vec<u8>,
+    path: &Path,
+    packet: u64,
+) -> Result<Option<(FrameInfo, &'a [u8])>, CaptureError> {
+    match format {
+        Format::Pcap { reader, link, nanos } => {
+            let Some(next) = reader.next_raw_packet() else {
+                return Ok(None);
+            };
+            let raw = next.map_err(|e| read_error(path, packet, e))?;
+            let frac = u64::from(raw.ts_frac) * if *nanos { 1 } else { 1000 };
+            let info = FrameInfo {
+                time: u64::from(raw.ts_sec) * NANOS + frac,
+                link: *link,
+                wire_len: raw.orig_len.max(raw.incl_len),
+                direction: direction::UNKNOWN,
+            };
+            Ok(Some((info, lend(raw.data, spare))))
+        }
+        Format::PcapNg {
+            reader,
+            interfaces,
+            last_time,
+        } => loop {
+            let Some(next) = reader.next_block() else {
+                return Ok(None);
+            };
+            let (iface, units, wire_len, flags, data) = match next.map_err(|e| read_error(path, packet, e))? {
+                Block::SectionHeader(_) => {
+                    interfaces.clear();
+                    continue;
                 }
-                frame.clear();
-                frame.extend_from_slice(&data);
-                return Ok(Some(FrameInfo {
-                    time: *last_time,
-                    link: iface.link,
-                }));
-            },
+                Block::InterfaceDescription(idb) => {
+                    let code = u32::from(idb.linktype);
+                    let link = LinkType::from_code(code).ok_or(code);
+                    interfaces.push(Interface {
+                        link,
+                        clock: Clock::from_idb(&idb),
+                    });
+                    continue;
+                }
+                // pcap-file reads the raw count of units into a Duration's nanoseconds.
+                Block::EnhancedPacket(epb) => {
+                    let units = u64::try_from(epb.timestamp.as_nanos()).unwrap_or(u64::MAX);
+                    let flags = epb.options.iter().find_map(|o| match o {
+                        EnhancedPacketOption::Flags(f) => Some(*f),
+                        _ => None,
+                    });
+                    (epb.interface_id, Some(units), epb.original_len, flags, epb.data)
+                }
+                Block::Packet(pb) => (
+                    u32::from(pb.interface_id),
+                    Some(pb.timestamp),
+                    pb.original_len,
+                    None,
+                    pb.data,
+                ),
+                Block::SimplePacket(spb) => (0, None, spb.original_len, None, spb.data),
+                _ => continue,
+            };
+            let Some(iface) = interfaces.get(iface as usize) else {
+                return Err(CaptureError::Read {
+                    path: path.to_owned(),
+                    packet,
+                    reason: format!("packet names interface {iface}, which was not described"),
+                });
+            };
+            if let Some(units) = units {
+                *last_time = iface.clock.nanos(units);
+            }
+            let info = FrameInfo {
+                time: *last_time,
+                link: iface.link,
+                wire_len: wire_len.max(u32::try_from(data.len()).unwrap_or(u32::MAX)),
+                // The low two bits of epb_flags: 1 inbound, 2 outbound.
+                direction: match flags.map(|f| f & 3) {
+                    Some(1) => direction::INGRESS,
+                    Some(2) => direction::EGRESS,
+                    _ => direction::UNKNOWN,
+                },
+            };
+            spare.clear();
+            spare.extend_from_slice(&data);
+            return Ok(Some((info, spare.as_slice())));
+        },
+    }
+}
+
+/// The bytes of a frame, borrowed from the reader when it lent them, else copied into `spare`.
+fn lend<'a>(data: Cow<'a, [u8]>, spare: &'a mut Vec<u8>) -> &'a [u8] {
+    match data {
+        Cow::Borrowed(b) => b,
+        Cow::Owned(v) => {
+            *spare = v;
+            spare.as_slice()
         }
     }
 }

@@ -4,7 +4,7 @@
 //! ([`fragments`]), UDP. Every packet that is not a whole UDP datagram is counted in [`CaptureStats`].
 
 pub mod encap;
-mod file;
+pub mod file;
 mod fragments;
 mod ip;
 pub mod link;
