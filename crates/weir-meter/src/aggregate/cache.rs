@@ -112,7 +112,9 @@ impl AggregationCache {
         self.entries.len() == 0
     }
 
-    /// Bytes one entry takes in the slab; the hash table adds about 10 more (two 5-byte buckets).
+    /// Bytes one entry takes in the slab (164). The hash table adds 10 to 20 more: it has two to four
+    /// buckets of 5 bytes per entry, its size being twice the entries rounded up to a power of two (at the
+    /// default 4096 entries, the whole cache takes 754 KB).
     pub const fn entry_bytes() -> usize {
         size_of::<Entry>() + size_of::<u32>()
     }
