@@ -26,12 +26,12 @@ pub enum Expr {
 }
 
 impl Expr {
-    /// `a and b`, flattening operands that are themselves `and`s.
+    /// `a and b`, flattening operands that are themselves `and`s; one operand is itself, none is `any`.
     pub fn and(items: impl IntoIterator<Item = Expr>) -> Expr {
         Self::join(items, true)
     }
 
-    /// `a or b`, flattening operands that are themselves `or`s.
+    /// `a or b`, flattening operands that are themselves `or`s; one operand is itself, none is `not any`.
     pub fn or(items: impl IntoIterator<Item = Expr>) -> Expr {
         Self::join(items, false)
     }

@@ -7,7 +7,9 @@ use weir_flow::{Field, Kind};
 
 use super::ast::{Expr, Pred};
 use super::nfdump::flag_letters;
-use super::value::{Community, Mac, NetText, Quoted, time_text};
+use weir_flow::time::Rfc3339;
+
+use super::value::{Community, Mac, NetText, Quoted};
 
 impl fmt::Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -44,7 +46,7 @@ struct Scalar(Field, u64);
 impl fmt::Display for Scalar {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0.column().kind {
-            Kind::Time => write!(f, "{}", time_text(self.1)),
+            Kind::Time => write!(f, "{}", Rfc3339(self.1)),
             Kind::Mac => write!(f, "{}", Mac(self.1)),
             _ if self.0 == Field::etype => write!(f, "{:#06x}", self.1),
             _ => write!(f, "{}", self.1),

@@ -45,9 +45,13 @@ pub(crate) fn parse(src: &str) -> Result<Expr, FilterError> {
 /// The operator after a column name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Op {
+    /// A comparison.
     Cmp(CmpOp),
+    /// `<<`: within a prefix.
     Within,
+    /// `~`: matches a glob.
     Like,
+    /// `in [..]`.
     In,
 }
 
