@@ -161,7 +161,7 @@ const CASES: &[(&str, u32, u32, &str, Option<&str>)] = &[
         "app = dns http",
         1,
         11,
-        "expected `and`, `or` or the end of the filter, found `http`",
+        "expected `and`, `or` or the end of the filter, found `http` (a value with spaces needs quotes)",
         None,
     ),
     ("app = \"dns", 1, 7, "unterminated string", None),

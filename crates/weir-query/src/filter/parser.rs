@@ -32,13 +32,22 @@ pub(crate) fn parse(src: &str) -> Result<Expr, FilterError> {
     match t.tok {
         Tok::End => Ok(expr),
         Tok::RParen => Err(p.err(t.start, "unmatched `)`")),
-        _ => Err(p.err(
-            t.start,
-            format!(
-                "expected `and`, `or` or the end of the filter, found {}",
-                p.describe(p.pos)
-            ),
-        )),
+        _ => {
+            let found = p.describe(p.pos);
+            let word = p.text(p.pos).to_ascii_lowercase();
+            let stray_value = t.tok == Tok::Word
+                && !bind::KEYWORDS.contains(&word.as_str())
+                && bind::field(&word).is_none();
+            let hint = if stray_value {
+                " (a value with spaces needs quotes)"
+            } else {
+                ""
+            };
+            Err(p.err(
+                t.start,
+                format!("expected `and`, `or` or the end of the filter, found {found}{hint}"),
+            ))
+        }
     }
 }
 
