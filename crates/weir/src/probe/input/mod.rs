@@ -21,6 +21,8 @@ mod socket_filter;
 mod stats;
 #[cfg(test)]
 mod test_frames;
+#[cfg(test)]
+mod throughput;
 
 use std::path::Path;
 
