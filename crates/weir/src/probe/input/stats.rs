@@ -4,8 +4,6 @@
 //! A plain `Copy` struct, owned by the reading thread and updated without atomics; the probe copies it out
 //! to print it and to serve it on `/metrics`.
 
-use std::fmt;
-
 use weir_proto::packet::PacketError;
 
 /// Why a frame's headers could not be parsed: one counter per [`PacketError`] variant.
@@ -99,39 +97,6 @@ impl InputStats {
     }
 }
 
-/// One line per counter that moved, for the summary the probe prints when it stops.
-impl fmt::Display for InputStats {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "packets read        {:>12}", self.packets)?;
-        writeln!(f, "bytes on the wire   {:>12}", self.bytes)?;
-        writeln!(f, "packets parsed      {:>12}", self.parsed)?;
-        let lines = [
-            ("shorter than sent  ", self.snapped),
-            ("headers cut short  ", self.truncated),
-            ("not IP             ", self.non_ip),
-            ("filtered out       ", self.filtered),
-            ("unsupported link   ", self.unsupported_link),
-            ("dropped by kernel  ", self.kernel_drops),
-            ("dropped by device  ", self.interface_drops),
-        ];
-        for (what, n) in lines {
-            if n > 0 {
-                writeln!(f, "{what} {n:>12}")?;
-            }
-        }
-        for kind in ParseErrorKind::ALL {
-            let n = self.errors_of(kind);
-            if n > 0 {
-                writeln!(f, "malformed: {:<26} {n:>12}", kind.as_str())?;
-            }
-        }
-        if let Some((packet, e)) = self.last_error {
-            writeln!(f, "last malformed packet: #{packet}: {e}")?;
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,34 +122,6 @@ mod tests {
         assert_eq!(s.errors_of(ParseErrorKind::TooManyExtensionHeaders), 0);
         assert_eq!(s.error_total(), 2);
         assert_eq!(s.last_error, Some((9, last)));
-    }
-
-    #[test]
-    fn summary_names_only_the_counters_that_moved() {
-        let mut s = InputStats {
-            packets: 10,
-            bytes: 1500,
-            parsed: 9,
-            non_ip: 2,
-            ..InputStats::default()
-        };
-        s.error(
-            4,
-            PacketError::TooManyExtensionHeaders {
-                offset: 176,
-                limit: 16,
-            },
-        );
-        let text = s.to_string();
-        assert!(text.contains("packets read                  10"), "{text}");
-        assert!(text.contains("not IP                         2"), "{text}");
-        assert!(text.contains("too_many_extension_headers"), "{text}");
-        assert!(
-            text.contains("#4: more than 16 IPv6 extension headers at offset 176"),
-            "{text}"
-        );
-        assert!(!text.contains("dropped by kernel"), "{text}");
-        assert!(!text.contains("filtered"), "{text}");
     }
 
     #[test]
