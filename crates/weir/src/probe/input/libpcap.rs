@@ -6,6 +6,10 @@
 //! run in user space on each frame, as `tcpdump -r FILE EXPR` does. libpcap runs it on the captured bytes
 //! and takes them for the whole frame, so expressions on the length (`greater`, `less`) see the snap length.
 
+use std::os::fd::AsFd;
+
+use nix::errno::Errno;
+use nix::poll::{PollFd, PollFlags, poll};
 use pcap::{Active, BpfProgram, Capture, Linktype, Precision};
 use weir_flow::codes::direction;
 
@@ -13,9 +17,13 @@ use super::{Direction, InputArgs, InputError, Packet, Read, frame};
 use crate::capture::link::LinkType;
 use crate::clock::now;
 
-/// How long libpcap waits to fill a buffer before handing over what it has (ms): also how often an idle
-/// capture reports itself idle.
+/// How long libpcap lets packets gather in a block of its ring before handing them over (ms).
 const TIMEOUT_MS: i32 = 100;
+/// How long a read waits for packets before the capture reports itself idle (ms). libpcap's own timeout
+/// does not end a read when no packet comes at all (its ring's blocks are handed over only once they hold
+/// one), so the capture is non-blocking and waits with `poll` on its descriptor: a quiet interface must
+/// not keep the probe from expiring flows or from stopping.
+const POLL_MS: u16 = 100;
 /// Kernel buffer libpcap asks for: room for bursts while the flow cache is busy.
 const BUFFER: i32 = 32 << 20;
 
@@ -25,6 +33,8 @@ pub struct LiveCapture {
     interface: String,
     link: LinkType,
     direction: Direction,
+    /// The last read found no packet waiting: the next one waits for some first.
+    drained: bool,
 }
 
 impl std::fmt::Debug for LiveCapture {
@@ -51,6 +61,7 @@ impl LiveCapture {
             .buffer_size(BUFFER)
             .precision(Precision::Nano)
             .open()
+            .and_then(Capture::setnonblock)
             .map_err(fail)?;
         let code = capture.get_datalink().0;
         let link = u32::try_from(code)
@@ -78,14 +89,29 @@ impl LiveCapture {
             interface: interface.to_owned(),
             link,
             direction: args.direction,
+            drained: false,
         })
     }
 
-    /// The next frame; [`Read::Idle`] when none came within the timeout.
+    /// The next frame; [`Read::Idle`] when none is waiting.
     pub fn read(&mut self) -> Result<Read<'_>, InputError> {
+        if self.drained {
+            let mut fds = [PollFd::new(self.capture.as_fd(), PollFlags::POLLIN)];
+            match poll(&mut fds, POLL_MS) {
+                Ok(0) => return Ok(Read::Idle(now())),
+                Ok(_) | Err(Errno::EINTR) => {}
+                Err(e) => {
+                    return Err(InputError::Read {
+                        interface: self.interface.clone(),
+                        reason: e.to_string(),
+                    });
+                }
+            }
+        }
         let (link, wanted) = (self.link, self.direction);
         match self.capture.next_packet() {
             Ok(p) => {
+                self.drained = false;
                 // With nanosecond precision, libpcap puts nanoseconds where the microseconds were.
                 let secs = u64::try_from(p.header.ts.tv_sec).unwrap_or(0);
                 let frac = u64::try_from(p.header.ts.tv_usec).unwrap_or(0);
@@ -101,7 +127,11 @@ impl LiveCapture {
                     },
                 }))
             }
-            Err(pcap::Error::TimeoutExpired) => Ok(Read::Idle(now())),
+            // Non-blocking: nothing waiting.
+            Err(pcap::Error::TimeoutExpired) => {
+                self.drained = true;
+                Ok(Read::Idle(now()))
+            }
             Err(pcap::Error::NoMorePackets) => Ok(Read::End),
             Err(e) => Err(InputError::Read {
                 interface: self.interface.clone(),

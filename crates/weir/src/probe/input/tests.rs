@@ -679,3 +679,26 @@ fn libpcap_captures_on_loopback_with_a_bpf_filter() {
     let stats = source.stats();
     assert_eq!((stats.packets, stats.filtered, stats.kernel_drops), (10, 0, 0));
 }
+
+#[cfg(feature = "libpcap")]
+#[test]
+fn libpcap_capture_reports_a_quiet_interface_as_idle() {
+    if !live_capture_possible() {
+        return;
+    }
+    let a = InputArgs {
+        capture: CaptureWith::Libpcap,
+        bpf: Some("udp port 1 and udp port 2".into()),
+        ..args()
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut source = PacketSource::open_interface("lo", &a).unwrap();
+        let mut rec = FlowRecord::default();
+        let _ = tx.send(source.next(&mut rec).map_err(|e| e.to_string()));
+    });
+    let next = rx
+        .recv_timeout(Duration::from_secs(5))
+        .expect("a read returns within 5 s");
+    assert!(matches!(next, Ok(Next::Idle { .. })), "{next:?}");
+}
