@@ -43,6 +43,9 @@ pub enum InputError {
     /// The capture file could not be read, or ends inside a packet (after the packets before it).
     #[error(transparent)]
     Capture(#[from] CaptureError),
+    /// Neither a file nor an interface was named.
+    #[error("no packets to read: give --read FILE or --interface IF")]
+    NoSource,
     /// The interface could not be opened for capture.
     #[error("cannot capture on {interface}: {reason}")]
     Interface {
@@ -113,7 +116,7 @@ enum Read<'a> {
     Frame(Packet<'a>),
     /// A frame of a link type Weir does not read.
     UnsupportedLink,
-    /// No frame came for a while (live capture); the time now.
+    /// No frame is waiting (live capture); the time now.
     Idle(u64),
     /// The end of the file.
     End,
@@ -135,7 +138,8 @@ pub struct Parsed {
 pub enum Next {
     /// A packet.
     Packet(Parsed),
-    /// No packet came for a while (live capture): time for the cache to expire flows.
+    /// No packet is waiting (live capture), after a wait of at most 100 ms: time for the cache to expire
+    /// flows.
     Idle {
         /// Now, nanoseconds since the epoch.
         now_ns: u64,
@@ -171,10 +175,7 @@ impl PacketSource {
         match (&args.read, &args.interface) {
             (Some(path), _) => Self::open_file(path, args),
             (None, Some(interface)) => Self::open_interface(interface, args),
-            (None, None) => Err(InputError::Interface {
-                interface: String::new(),
-                reason: "neither --read nor --interface was given".into(),
-            }),
+            (None, None) => Err(InputError::NoSource),
         }
     }
 

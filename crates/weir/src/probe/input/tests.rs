@@ -448,6 +448,7 @@ fn opens_what_the_arguments_name() {
     };
     let err = PacketSource::open(&missing).unwrap_err().to_string();
     assert!(err.starts_with("cannot open /nonexistent/weir.pcap: "), "{err}");
+    assert!(matches!(PacketSource::open(&args()), Err(InputError::NoSource)));
 }
 
 #[test]
