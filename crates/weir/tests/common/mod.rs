@@ -3,6 +3,8 @@
 // Each test file uses some of these; a failed unwrap in a helper is a failed test.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod server;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
