@@ -65,6 +65,24 @@ pub struct MeterStats {
     pub elapsed_s: f64,
 }
 
+impl MeterStats {
+    /// Adds the statistics of another meter with the same settings (the shards of a multi-core probe):
+    /// counts add up, and the time is the longest of the two.
+    pub fn merge(&mut self, other: &MeterStats) {
+        let c = &mut self.counters;
+        c.packets += other.counters.packets;
+        c.bytes += other.counters.bytes;
+        c.non_ip += other.counters.non_ip;
+        c.sampled_out += other.counters.sampled_out;
+        self.sizes.merge(&other.sizes);
+        self.v4.merge(&other.v4);
+        self.wide.merge(&other.wide);
+        self.protocols.merge(&other.protocols);
+        self.config.entries += other.config.entries;
+        self.elapsed_s = self.elapsed_s.max(other.elapsed_s);
+    }
+}
+
 /// One cache's state, for the statistics.
 #[derive(Debug, Clone, Copy)]
 pub struct CacheState {
@@ -74,6 +92,13 @@ pub struct CacheState {
     pub active: usize,
     /// Bytes per flow, entry and index.
     pub bytes_per_entry: f64,
+}
+
+impl CacheState {
+    fn merge(&mut self, other: &CacheState) {
+        self.counters.merge(&other.counters);
+        self.active += other.active;
+    }
 }
 
 /// The main cache with its sampler and statistics.

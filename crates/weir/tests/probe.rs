@@ -341,3 +341,32 @@ fn a_capture_cut_short_is_reported_and_its_flows_still_exported() {
     let written = flows(&std::fs::read(&output).unwrap());
     assert_eq!(totals(&written).0, 4_999, "every whole packet is in a flow");
 }
+
+#[test]
+fn two_threads_meter_the_same_flows_as_one() {
+    let dir = TempDir::new("probe-threads");
+    let pcap = capture(&dir, 30_000, 400, 4);
+    let mut results = Vec::new();
+    for threads in ["1", "2"] {
+        let output = dir.path(&format!("threads-{threads}.ndjson"));
+        let out = run(&[
+            "probe",
+            "--read",
+            &pcap,
+            "--threads",
+            threads,
+            "--output",
+            &output,
+            "--stats",
+        ]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            stdout.contains("IP packet size distribution (30000 total packets):"),
+            "{stdout}"
+        );
+        results.push(flows(&std::fs::read(&output).unwrap()));
+    }
+    assert_eq!(results[0].len(), results[1].len());
+    assert_eq!(per_tuple(&results[0]), per_tuple(&results[1]));
+}

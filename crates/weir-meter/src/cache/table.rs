@@ -46,6 +46,21 @@ pub struct CacheCounters {
     pub full_events: u64,
 }
 
+impl CacheCounters {
+    /// Adds another cache's counts.
+    pub fn merge(&mut self, o: &CacheCounters) {
+        self.added += o.added;
+        self.expired_idle += o.expired_idle;
+        self.expired_active += o.expired_active;
+        self.expired_end += o.expired_end;
+        self.expired_full += o.expired_full;
+        self.flushed += o.flushed;
+        self.ager_polls = self.ager_polls.max(o.ager_polls);
+        self.emergency_polls += o.emergency_polls;
+        self.full_events += o.full_events;
+    }
+}
+
 /// One flow cache with key layout `K`.
 #[derive(Debug)]
 pub struct FlowCache<K> {

@@ -16,9 +16,9 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use crossbeam_channel::{Receiver, Sender, bounded};
-use weir_meter::meter::Meter;
-use weir_meter::stats::{show_cache, show_entries};
+use weir_meter::stats::show_cache;
 
+use super::cache::MainCache;
 use super::input::PacketSource;
 use super::pipeline::Pipeline;
 use super::report;
@@ -48,15 +48,15 @@ const ANSWER_WITHIN: Duration = Duration::from_secs(5);
 
 impl Server {
     /// Writes the pages asked for since the last call.
-    pub fn answer(&self, meter: &mut Meter, pipeline: &Pipeline, source: &mut PacketSource) {
+    pub fn answer(&self, cache: &mut MainCache, pipeline: &Pipeline, source: &mut PacketSource) {
         while let Ok(request) = self.requests.try_recv() {
-            let page = match request.page {
-                Page::Cache => show_cache(&meter.stats()),
-                Page::Verbose => {
-                    let now = meter.now_ns();
-                    show_entries(meter.snapshot(), now)
-                }
-                Page::Metrics => report::metrics(meter, pipeline, &source.stats()),
+            let page = match (request.page, cache.stats()) {
+                (_, None) => "the cache's threads have stopped\n".to_owned(),
+                (Page::Cache, Some(stats)) => show_cache(&stats),
+                (Page::Verbose, Some(_)) => cache
+                    .entries()
+                    .unwrap_or_else(|| "the entries are listed with --threads 1 only\n".to_owned()),
+                (Page::Metrics, Some(stats)) => report::metrics(&stats, pipeline, &source.stats()),
             };
             let _ = request.reply.send(page);
         }

@@ -5,12 +5,14 @@
 //! and the export streams ([`pipeline`]). `--stats` prints `show ip cache flow` at the end, `--verbose` the
 //! cache's entries first; while running, `--http` serves both and `/metrics`.
 
+mod cache;
 mod destinations;
 mod http;
 pub mod input;
 mod options;
 mod pipeline;
 mod report;
+mod shards;
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -26,11 +28,11 @@ use weir_flow::codes::direction;
 use weir_meter::aggregate::AggregationCache;
 use weir_meter::cache::{CacheConfig, KeySet};
 use weir_meter::export::{ExportConfig, ExportFormat, TemplateRefresh};
-use weir_meter::meter::Meter;
 use weir_meter::routes::RoutingTable;
 use weir_meter::sampling::Sampling;
-use weir_meter::stats::{show_cache, show_entries};
+use weir_meter::stats::show_cache;
 
+use cache::MainCache;
 use destinations::Destinations;
 use input::{InputArgs, Next, PacketSource};
 use options::{AggregateSpec, Format, duration};
@@ -108,6 +110,10 @@ pub struct ProbeArgs {
     /// (`show ip cache verbose flow`).
     #[arg(long, requires = "stats")]
     verbose: bool,
+    /// Threads counting packets into the main cache, each with its share of the entries and the flows
+    /// whose key hashes to it (the packet loop reads and parses on a thread of its own).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    threads: u16,
     /// Serve `/cache`, `/cache/verbose` and `/metrics` on this address while running.
     #[arg(long, value_name = "ADDR")]
     http: Option<SocketAddr>,
@@ -160,8 +166,9 @@ fn export_format(format: Format, scheme: Option<weir_meter::aggregate::Scheme>) 
 }
 
 /// Builds every part from the arguments, refusing bad settings before the first packet.
-fn build(args: &ProbeArgs) -> anyhow::Result<(Meter, Pipeline)> {
-    let meter = Meter::new(args.cache_config(), args.sampling).context("main cache")?;
+fn build(args: &ProbeArgs) -> anyhow::Result<(MainCache, Pipeline)> {
+    let meter = MainCache::new(usize::from(args.threads), args.cache_config(), args.sampling)
+        .context("main cache")?;
     anyhow::ensure!(
         args.format != Format::V8,
         "--format v8 is for aggregation caches (--aggregate SCHEME,format=v8)"
@@ -209,7 +216,7 @@ const HANDOVER: u32 = 4096;
 
 /// Runs the probe until the capture file ends or the probe is stopped.
 pub fn run(args: &ProbeArgs) -> anyhow::Result<()> {
-    let (mut meter, mut pipeline) = build(args)?;
+    let (mut cache, mut pipeline) = build(args)?;
     let mut source = PacketSource::open(&args.input)?;
     let stop = Arc::new(AtomicBool::new(false));
     let server = http::start(args.http, Arc::clone(&stop))?;
@@ -222,19 +229,19 @@ pub fn run(args: &ProbeArgs) -> anyhow::Result<()> {
         };
         match next {
             Next::Packet(p) => {
-                meter.packet(p.ts_ns, &rec, &p.summary, p.wire_len);
+                cache.packet(p.ts_ns, &rec, &p.summary, p.wire_len);
                 since_handover += 1;
                 if since_handover < HANDOVER {
                     continue;
                 }
             }
-            Next::Idle { now_ns } => meter.tick(now_ns),
+            Next::Idle { now_ns } => cache.tick(now_ns),
             Next::End => break Ok(()),
         }
         since_handover = 0;
-        hand_over(&mut meter, &mut pipeline)?;
+        cache.hand_over(&mut pipeline)?;
         if let Some(server) = &server {
-            server.answer(&mut meter, &pipeline, &mut source);
+            server.answer(&mut cache, &pipeline, &mut source);
         }
         if stop.load(Ordering::Relaxed) {
             break Ok(());
@@ -243,22 +250,15 @@ pub fn run(args: &ProbeArgs) -> anyhow::Result<()> {
     // Whatever happened to the input, the flows counted so far are exported.
     let mut out = io::stdout().lock();
     if args.verbose {
-        let now = meter.now_ns();
-        write!(out, "{}", show_entries(meter.snapshot(), now))?;
+        match cache.entries() {
+            Some(entries) => write!(out, "{entries}")?,
+            None => tracing::warn!("--verbose lists the cache of one thread only; run with --threads 1"),
+        }
     }
-    meter.flush();
-    hand_over(&mut meter, &mut pipeline)?;
-    let start = meter.start_ns().unwrap_or(0);
-    pipeline.finish(start, meter.now_ns())?;
+    let stats = cache.finish(&mut pipeline)?;
     if args.stats {
-        write!(out, "{}", show_cache(&meter.stats()))?;
+        write!(out, "{}", show_cache(&stats))?;
     }
-    report::summary(&mut io::stderr().lock(), &mut meter, &pipeline, &source.stats())?;
+    report::summary(&mut io::stderr().lock(), &stats, &pipeline, &source.stats())?;
     result.map_err(anyhow::Error::from)
-}
-
-fn hand_over(meter: &mut Meter, pipeline: &mut Pipeline) -> io::Result<()> {
-    let start = meter.start_ns().unwrap_or(0);
-    let now = meter.now_ns();
-    pipeline.take(meter.expired(), start, now)
 }

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use weir_meter::meter::Meter;
+use weir_meter::meter::MeterStats;
 
 use super::input::InputStats;
 use super::input::ParseErrorKind;
@@ -12,11 +12,10 @@ use super::pipeline::{Pipeline, Stream};
 /// The end-of-run summary: packets read and parsed, flows, and what each stream sent.
 pub fn summary(
     w: &mut impl Write,
-    meter: &mut Meter,
+    stats: &MeterStats,
     pipeline: &Pipeline,
     input: &InputStats,
 ) -> io::Result<()> {
-    let stats = meter.stats();
     writeln!(
         w,
         "{} packets read ({} bytes), {} parsed, {} not IP, {} cut by the snap length, {} parse errors, {} filtered out",
@@ -84,7 +83,7 @@ fn gauge(out: &mut String, name: &str, help: &str, rows: &[(String, u64)]) {
 }
 
 /// The probe's counters in Prometheus' text format.
-pub fn metrics(meter: &mut Meter, pipeline: &Pipeline, input: &InputStats) -> String {
+pub fn metrics(stats: &MeterStats, pipeline: &Pipeline, input: &InputStats) -> String {
     let mut out = String::new();
     let one = |v: u64| vec![(String::new(), v)];
     counter(
@@ -133,7 +132,6 @@ pub fn metrics(meter: &mut Meter, pipeline: &Pipeline, input: &InputStats) -> St
         "Packets that could not be parsed, by kind.",
         &errors,
     );
-    let stats = meter.stats();
     counter(
         &mut out,
         "packets_sampled_out_total",

@@ -1,0 +1,344 @@
+//! The main cache split across threads: the packet loop parses packets and hands each to the shard its
+//! flow key hashes to, in batches; every shard is a `Meter` of its own (with its share of the entries),
+//! and the flows they expire come back to the packet loop for the pipeline, which stays single.
+//!
+//! Sharding by key keeps every packet of a flow in one cache, so the flows are those of one big cache. What
+//! differs: each shard ages on its own packets' clock (and on the loop's ticks), and deterministic sampling
+//! counts each shard's packets, so 1 in N holds per shard rather than over the whole stream.
+
+use std::thread::JoinHandle;
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError, bounded};
+use weir_flow::FlowRecord;
+use weir_meter::cache::key::keyed_dst_port;
+use weir_meter::cache::{CacheConfig, KeyField, KeySet};
+use weir_meter::meter::{Meter, MeterStats};
+use weir_meter::sampling::Sampling;
+use weir_proto::packet::Summary;
+
+/// Packets sent to a shard at once.
+const BATCH: usize = 256;
+
+/// A parsed packet on its way to a shard.
+#[derive(Debug, Clone, Copy)]
+struct Parsed {
+    ts_ns: u64,
+    rec: FlowRecord,
+    summary: Summary,
+    wire_len: u32,
+}
+
+/// What the packet loop asks of a shard.
+#[derive(Debug)]
+enum Work {
+    Packets(Vec<Parsed>),
+    /// Move the clock (no packet came for a while).
+    Tick(u64),
+    /// Send back the statistics.
+    Stats(Sender<MeterStats>),
+}
+
+/// The shards, as the packet loop sees them.
+#[derive(Debug)]
+pub struct Shards {
+    key: KeySet,
+    work: Vec<Sender<Work>>,
+    pending: Vec<Vec<Parsed>>,
+    expired: Receiver<Vec<FlowRecord>>,
+    /// Flows taken from the shards while waiting to hand them work, until `take_expired`.
+    collected: Vec<FlowRecord>,
+    threads: Vec<JoinHandle<Meter>>,
+}
+
+impl Shards {
+    /// `n` shards, each a meter with `config.entries / n` entries.
+    pub fn start(n: usize, config: CacheConfig, sampling: Sampling) -> anyhow::Result<Self> {
+        let per_shard = CacheConfig {
+            entries: config.entries.div_ceil(n),
+            ..config
+        };
+        let (expired_tx, expired) = bounded(4 * n);
+        let mut work = Vec::with_capacity(n);
+        let mut threads = Vec::with_capacity(n);
+        for i in 0..n {
+            let mut meter = Meter::new(per_shard, sampling).context("main cache")?;
+            let (tx, rx) = bounded::<Work>(8);
+            let out = expired_tx.clone();
+            let thread = std::thread::Builder::new()
+                .name(format!("probe-shard-{i}"))
+                .spawn(move || {
+                    shard(&mut meter, &rx, &out);
+                    meter
+                })
+                .context("cannot start a shard thread")?;
+            work.push(tx);
+            threads.push(thread);
+        }
+        Ok(Shards {
+            key: config.key,
+            work,
+            pending: vec![Vec::with_capacity(BATCH); n],
+            expired,
+            collected: Vec::new(),
+            threads,
+        })
+    }
+
+    /// Hands a parsed packet to its shard.
+    pub fn packet(&mut self, ts_ns: u64, rec: &FlowRecord, summary: &Summary, wire_len: u32) {
+        let i = shard_of(rec, self.key, self.work.len());
+        let batch = &mut self.pending[i];
+        batch.push(Parsed {
+            ts_ns,
+            rec: *rec,
+            summary: *summary,
+            wire_len,
+        });
+        if batch.len() == BATCH {
+            let full = std::mem::replace(batch, Vec::with_capacity(BATCH));
+            self.send(i, Work::Packets(full));
+        }
+    }
+
+    /// Gives `work` to shard `i`. While the shard's queue is full, the flows shards expire are taken in,
+    /// so a shard waiting to hand over its flows never waits for a loop that waits for it.
+    fn send(&mut self, i: usize, mut work: Work) {
+        loop {
+            match self.work[i].try_send(work) {
+                Ok(()) => return,
+                Err(TrySendError::Full(w)) => {
+                    work = w;
+                    if let Ok(flows) = self.expired.recv_timeout(Duration::from_millis(1)) {
+                        self.collected.extend_from_slice(&flows);
+                    }
+                }
+                // A shard that is gone has panicked; `finish` reports it.
+                Err(TrySendError::Disconnected(_)) => return,
+            }
+        }
+    }
+
+    /// Sends every held packet.
+    fn send_pending(&mut self) {
+        for i in 0..self.pending.len() {
+            if !self.pending[i].is_empty() {
+                let batch = std::mem::take(&mut self.pending[i]);
+                self.send(i, Work::Packets(batch));
+            }
+        }
+    }
+
+    /// Sends every held packet, and moves the shards' clocks to `now_ns`.
+    pub fn tick(&mut self, now_ns: u64) {
+        self.send_pending();
+        for i in 0..self.work.len() {
+            self.send(i, Work::Tick(now_ns));
+        }
+    }
+
+    /// Appends the flows the shards have expired so far to `out`.
+    pub fn take_expired(&mut self, out: &mut Vec<FlowRecord>) {
+        out.append(&mut self.collected);
+        while let Ok(flows) = self.expired.try_recv() {
+            out.extend_from_slice(&flows);
+        }
+    }
+
+    /// The shards' statistics, merged, once they have counted every packet handed over.
+    pub fn stats(&mut self) -> Option<MeterStats> {
+        self.send_pending();
+        let mut merged: Option<MeterStats> = None;
+        for i in 0..self.work.len() {
+            let (tx, rx) = bounded(1);
+            self.send(i, Work::Stats(tx));
+            let stats = loop {
+                match rx.recv_timeout(Duration::from_millis(1)) {
+                    Ok(stats) => break stats,
+                    Err(RecvTimeoutError::Disconnected) => return None,
+                    Err(RecvTimeoutError::Timeout) => {
+                        while let Ok(flows) = self.expired.try_recv() {
+                            self.collected.extend_from_slice(&flows);
+                        }
+                    }
+                }
+            };
+            match &mut merged {
+                Some(m) => m.merge(&stats),
+                None => merged = Some(stats),
+            }
+        }
+        merged
+    }
+
+    /// Sends what is held, stops the shards, and gives back their meters (with their flows still in
+    /// the cache) after collecting every expired flow into `out`.
+    pub fn finish(mut self, out: &mut Vec<FlowRecord>) -> anyhow::Result<Vec<Meter>> {
+        self.send_pending();
+        self.work.clear();
+        out.append(&mut self.collected);
+        let mut meters = Vec::with_capacity(self.threads.len());
+        for thread in self.threads {
+            while !thread.is_finished() {
+                if let Ok(flows) = self.expired.recv_timeout(Duration::from_millis(10)) {
+                    out.extend_from_slice(&flows);
+                }
+            }
+            meters.push(
+                thread
+                    .join()
+                    .map_err(|_| anyhow::anyhow!("a shard thread panicked"))?,
+            );
+        }
+        while let Ok(flows) = self.expired.try_recv() {
+            out.extend_from_slice(&flows);
+        }
+        Ok(meters)
+    }
+}
+
+/// One shard's loop, until the packet loop hangs up.
+fn shard(meter: &mut Meter, work: &Receiver<Work>, expired: &Sender<Vec<FlowRecord>>) {
+    for w in work {
+        match w {
+            Work::Packets(packets) => {
+                for p in &packets {
+                    meter.packet(p.ts_ns, &p.rec, &p.summary, p.wire_len);
+                }
+            }
+            Work::Tick(now) => meter.tick(now),
+            Work::Stats(reply) => {
+                let _ = reply.send(meter.stats());
+            }
+        }
+        if !meter.expired().is_empty() {
+            let flows = std::mem::take(meter.expired());
+            if expired.send(flows).is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// The shard of a packet: a hash of the fields of its key, so every packet of a flow goes to one shard.
+fn shard_of(rec: &FlowRecord, key: KeySet, n: usize) -> usize {
+    let mut h: u64 = 0;
+    let mut mix = |v: u64| h = (h ^ v).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29);
+    if key.has(KeyField::SrcAddr) {
+        let a = u128::from(rec.src_addr);
+        mix(a as u64);
+        mix((a >> 64) as u64);
+    }
+    if key.has(KeyField::DstAddr) {
+        let a = u128::from(rec.dst_addr);
+        mix(a as u64);
+        mix((a >> 64) as u64);
+    }
+    let ports = u64::from(if key.has(KeyField::SrcPort) {
+        rec.src_port
+    } else {
+        0
+    }) << 16
+        | u64::from(if key.has(KeyField::DstPort) {
+            keyed_dst_port(rec)
+        } else {
+            0
+        });
+    let small = u64::from(if key.has(KeyField::Proto) { rec.proto } else { 0 })
+        | u64::from(if key.has(KeyField::Tos) { rec.tos } else { 0 }) << 8
+        | u64::from(if key.has(KeyField::Vlan) { rec.vlan } else { 0 }) << 16;
+    mix(ports << 32 | small);
+    if key.has(KeyField::SrcMac) {
+        mix(rec.src_mac);
+    }
+    if key.has(KeyField::DstMac) {
+        mix(rec.dst_mac);
+    }
+    (((h >> 32) * n as u64) >> 32) as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use weir_flow::codes::{etype, proto};
+    use weir_flow::ipv4;
+
+    fn tcp(host: u8, sport: u16) -> FlowRecord {
+        FlowRecord {
+            etype: etype::IPV4,
+            src_addr: ipv4([10, 0, 0, host]),
+            dst_addr: ipv4([192, 0, 2, 1]),
+            src_port: sport,
+            dst_port: 443,
+            proto: proto::TCP,
+            ..FlowRecord::default()
+        }
+    }
+
+    #[test]
+    fn packets_of_one_key_go_to_one_shard_and_keys_spread() {
+        let key = KeySet::TRADITIONAL;
+        let a = tcp(1, 1000);
+        let with_other_fields = FlowRecord {
+            tcp_flags: 0x18,
+            src_mac: 7,
+            ..a
+        };
+        assert_eq!(shard_of(&a, key, 4), shard_of(&with_other_fields, key, 4));
+        let mut counts = [0; 4];
+        for host in 0..=255u8 {
+            for port in 1000..1016 {
+                counts[shard_of(&tcp(host, port), key, 4)] += 1;
+            }
+        }
+        assert!(counts.iter().all(|&c| (800..1250).contains(&c)), "{counts:?}");
+        // Ports outside the key do not split a flow across shards.
+        let by_address = KeySet::parse("src_addr,dst_addr").unwrap();
+        assert_eq!(
+            shard_of(&tcp(1, 1), by_address, 4),
+            shard_of(&tcp(1, 2), by_address, 4)
+        );
+    }
+
+    #[test]
+    fn shards_meter_like_one_cache() {
+        let config = CacheConfig {
+            entries: 4096,
+            ..CacheConfig::default()
+        };
+        let mut one = Meter::new(config, Sampling::Off).unwrap();
+        let mut shards = Shards::start(3, config, Sampling::Off).unwrap();
+        let summary = Summary {
+            ip_len: 100,
+            ..Summary::default()
+        };
+        for i in 0..3000u64 {
+            let rec = tcp((i % 50) as u8, 1000 + (i % 7) as u16);
+            let ts = 1_000_000_000 * (1 + i / 100);
+            one.packet(ts, &rec, &summary, 114);
+            shards.packet(ts, &rec, &summary, 114);
+        }
+        let stats = shards.stats().unwrap();
+        assert_eq!(stats.counters.packets, 3000);
+        let mut sharded = Vec::new();
+        let meters = shards.finish(&mut sharded).unwrap();
+        for mut m in meters {
+            m.flush();
+            sharded.append(m.expired());
+        }
+        one.flush();
+        let mut single = std::mem::take(one.expired());
+        let order = |f: &FlowRecord| (f.src_addr, f.src_port, f.flow_start);
+        sharded.sort_by_key(order);
+        single.sort_by_key(order);
+        let summary = |v: &[FlowRecord]| {
+            v.iter()
+                .map(|f| (order(f), f.packets, f.bytes))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(summary(&sharded), summary(&single));
+    }
+}
