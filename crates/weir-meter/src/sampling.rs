@@ -50,7 +50,8 @@ impl FromStr for Sampling {
     type Err = SamplingError;
 
     /// `off`, `N` or `deterministic:N`, `random:N`. N is 1 to 65535, the most NetFlow v9 and IPFIX
-    /// samplers announce in practice and what fits v5's 14-bit field only up to 16383 (larger is sent as 0).
+    /// samplers announce in practice; NetFlow v5's 14-bit header field holds up to 16383, so a v5 export stream
+    /// refuses larger rates rather than announce a wrong one.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let err = || SamplingError(s.to_owned());
         let number = |n: &str| {
