@@ -172,7 +172,11 @@ pub fn show_entries(flows: impl Iterator<Item = FlowRecord>, now_ns: u64) -> Str
             f.dst_port,
             f.dst_mask,
             f.dst_as,
-            addr(&f.next_hop),
+            if f.next_hop.is_unspecified() && f.etype == weir_flow::codes::etype::IPV4 {
+                "0.0.0.0".to_owned()
+            } else {
+                addr(&f.next_hop)
+            },
             f.bytes.checked_div(f.packets).unwrap_or(0),
             now_ns.saturating_sub(f.flow_start) as f64 / 1e9
         );
