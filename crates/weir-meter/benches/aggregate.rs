@@ -5,7 +5,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use weir_flow::{FlowBatch, FlowRecord, ipv4};
+use weir_flow::{FlowRecord, ipv4};
 use weir_meter::aggregate::{AggregateConfig, AggregationCache, Scheme};
 
 /// Flows to 65,536 destinations over a few hundred ports, with masks as the routing table gives them.
@@ -43,7 +43,7 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Elements(u64::from(N)));
     for scheme in [Scheme::ProtocolPort, Scheme::PrefixPort] {
         let mut cache = AggregationCache::new(AggregateConfig::new(scheme)).expect("default settings");
-        let mut out = FlowBatch::with_capacity(N as usize);
+        let mut out: Vec<FlowRecord> = Vec::with_capacity(N as usize);
         g.bench_function(format!("add_{scheme}"), |b| {
             b.iter(|| {
                 out.clear();

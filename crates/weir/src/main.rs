@@ -7,6 +7,7 @@ mod bench_cmd;
 mod capture;
 mod clock;
 mod decode_cmd;
+mod exposition;
 mod flow_output;
 mod probe;
 mod ratelimit;

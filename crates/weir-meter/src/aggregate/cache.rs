@@ -2,8 +2,8 @@
 
 use hashbrown::{DefaultHashBuilder, HashTable};
 use std::hash::BuildHasher;
+use weir_flow::FlowRecord;
 use weir_flow::codes::end_reason;
-use weir_flow::{FlowBatch, FlowRecord};
 
 use super::config::{AggregateConfig, ConfigError};
 use super::entries::{Entries, Entry, Order};
@@ -126,7 +126,7 @@ impl AggregationCache {
 
     /// Adds a flow to its aggregate, making one if there is none. When the cache is full, the least
     /// recently updated aggregate is first exported into `out` to make room.
-    pub fn add(&mut self, flow: &FlowRecord, out: &mut FlowBatch) {
+    pub fn add(&mut self, flow: &FlowRecord, out: &mut Vec<FlowRecord>) {
         self.counters.flows += 1;
         self.clock = self.clock.max(flow.flow_end);
         let key = Key::of(flow, self.keys, self.min);
@@ -162,7 +162,7 @@ impl AggregationCache {
 
     /// Advances the clock to `now` (nanoseconds since the epoch, on the flows' clock) and exports into
     /// `out` the aggregates whose inactive or active timeout has passed, oldest first.
-    pub fn expire(&mut self, now: u64, out: &mut FlowBatch) {
+    pub fn expire(&mut self, now: u64, out: &mut Vec<FlowRecord>) {
         self.clock = self.clock.max(now);
         while let Some(i) = self.entries.head(Order::Updated)
             && self.entries.get(i).updated.saturating_add(self.inactive_ns) <= self.clock
@@ -180,7 +180,7 @@ impl AggregationCache {
 
     /// Exports every aggregate into `out`, least recently updated first, with `flow_end_reason` forced end,
     /// and empties the cache.
-    pub fn flush(&mut self, out: &mut FlowBatch) {
+    pub fn flush(&mut self, out: &mut Vec<FlowRecord>) {
         while let Some(i) = self.entries.head(Order::Updated) {
             self.push(self.entries.get(i), end_reason::FORCED_END, out);
             self.entries.remove(i);
@@ -191,7 +191,7 @@ impl AggregationCache {
     }
 
     /// Appends entry `i`'s record to `out` and removes the entry.
-    fn export(&mut self, i: u32, reason: u8, out: &mut FlowBatch) {
+    fn export(&mut self, i: u32, reason: u8, out: &mut Vec<FlowRecord>) {
         let entry = self.entries.get(i);
         self.push(entry, reason, out);
         let hash = self.hasher.hash_one(entry.key);
@@ -201,7 +201,7 @@ impl AggregationCache {
         self.entries.remove(i);
     }
 
-    fn push(&self, e: &Entry, reason: u8, out: &mut FlowBatch) {
+    fn push(&self, e: &Entry, reason: u8, out: &mut Vec<FlowRecord>) {
         let rec = FlowRecord {
             flows: e.flows,
             packets: e.packets,
@@ -211,6 +211,6 @@ impl AggregationCache {
             flow_end_reason: reason,
             ..e.key.record()
         };
-        out.push(&rec);
+        out.push(rec);
     }
 }

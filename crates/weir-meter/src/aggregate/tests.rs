@@ -99,7 +99,7 @@ fn splitting(scheme: Scheme) -> Vec<&'static str> {
         .iter()
         .filter(|(_, change)| {
             let mut c = cache(AggregateConfig::new(scheme));
-            let mut out = FlowBatch::new();
+            let mut out: Vec<FlowRecord> = Vec::new();
             let mut other = flow();
             change(&mut other);
             c.add(&flow(), &mut out);
@@ -113,10 +113,10 @@ fn splitting(scheme: Scheme) -> Vec<&'static str> {
 /// The aggregate of [`flow`] alone under `scheme`.
 fn aggregate_of_one(scheme: Scheme) -> FlowRecord {
     let mut c = cache(AggregateConfig::new(scheme));
-    let mut out = FlowBatch::new();
+    let mut out: Vec<FlowRecord> = Vec::new();
     c.add(&flow(), &mut out);
     c.flush(&mut out);
-    let mut got = rows(&out);
+    let mut got = out.clone();
     assert_eq!(got.len(), 1);
     got.remove(0)
 }
@@ -382,12 +382,13 @@ fn icmp_type_and_code_aggregate_as_the_destination_port() {
         ..flow()
     };
     let mut c = cache(AggregateConfig::new(Scheme::ProtocolPort));
-    let mut out = FlowBatch::new();
+    let mut out: Vec<FlowRecord> = Vec::new();
     c.add(&icmp(0, 3, 4), &mut out);
     c.add(&icmp(0x0304, 0, 0), &mut out);
     c.add(&icmp(0, 8, 0), &mut out);
     c.flush(&mut out);
-    let got: Vec<_> = rows(&out)
+    let got: Vec<_> = out
+        .clone()
         .iter()
         .map(|r| (r.dst_port, r.icmp_type, r.icmp_code, r.flows))
         .collect();
@@ -429,7 +430,7 @@ fn minimum_mask_raises_shorter_route_masks() {
     config.src_min_mask = 24;
     config.dst_min_mask = 20;
     let mut c = cache(config);
-    let mut out = FlowBatch::new();
+    let mut out: Vec<FlowRecord> = Vec::new();
     // Source route /16 is raised to /24, so these two split; destination /24 is longer than 20 and stays.
     c.add(&flow(), &mut out);
     c.add(
@@ -449,7 +450,8 @@ fn minimum_mask_raises_shorter_route_masks() {
         &mut out,
     );
     c.flush(&mut out);
-    let got: Vec<_> = rows(&out)
+    let got: Vec<_> = out
+        .clone()
         .iter()
         .map(|r| (r.src_addr, r.src_mask, r.dst_addr, r.dst_mask))
         .collect();
@@ -515,14 +517,15 @@ fn at(port: u16, end: u64) -> FlowRecord {
 #[test]
 fn inactive_timeout_runs_on_the_flows_clock() {
     let mut c = cache(AggregateConfig::new(Scheme::ProtocolPort));
-    let mut out = FlowBatch::new();
+    let mut out: Vec<FlowRecord> = Vec::new();
     c.add(&at(80, 100), &mut out);
     c.add(&at(443, 105), &mut out);
     c.add(&at(80, 110), &mut out);
     c.expire(T0 + 119 * SEC, &mut out);
     assert!(out.is_empty());
     c.expire(T0 + 120 * SEC, &mut out);
-    let got: Vec<_> = rows(&out)
+    let got: Vec<_> = out
+        .clone()
         .iter()
         .map(|r| (r.dst_port, r.flows, r.flow_end_reason))
         .collect();
@@ -530,9 +533,9 @@ fn inactive_timeout_runs_on_the_flows_clock() {
     // A later flow moves the clock on by itself; expire(0) does not move it back.
     c.add(&at(22, 125), &mut out);
     c.expire(0, &mut out);
-    let got: Vec<_> = rows(&out).iter().map(|r| (r.dst_port, r.flows)).collect();
+    let got: Vec<_> = out.clone().iter().map(|r| (r.dst_port, r.flows)).collect();
     assert_eq!(got, [(443, 1), (80, 2)]);
-    let r = rows(&out)[1];
+    let r = out.clone()[1];
     assert_eq!((r.flow_start, r.flow_end), (T0 + 99 * SEC, T0 + 110 * SEC));
     let counters = c.counters();
     assert_eq!(
@@ -551,13 +554,14 @@ fn active_timeout_exports_busy_aggregates() {
     let mut config = AggregateConfig::new(Scheme::ProtocolPort);
     config.active_timeout = Duration::from_secs(60);
     let mut c = cache(config);
-    let mut out = FlowBatch::new();
+    let mut out: Vec<FlowRecord> = Vec::new();
     for end in (0..=70).step_by(10) {
         c.add(&at(80, 100 + end), &mut out);
         c.expire(T0 + (100 + end) * SEC, &mut out);
     }
     // Made at 100 s, due at 160 s: exported with the flows up to then; the flow at 170 s starts another.
-    let got: Vec<_> = rows(&out)
+    let got: Vec<_> = out
+        .clone()
         .iter()
         .map(|r| (r.flows, r.packets, r.flow_end, r.flow_end_reason))
         .collect();
@@ -570,20 +574,22 @@ fn a_full_cache_exports_the_least_recently_updated_aggregate() {
     let mut config = AggregateConfig::new(Scheme::ProtocolPort);
     config.entries = 2;
     let mut c = cache(config);
-    let mut out = FlowBatch::new();
+    let mut out: Vec<FlowRecord> = Vec::new();
     c.add(&at(1, 10), &mut out);
     c.add(&at(2, 11), &mut out);
     c.add(&at(1, 12), &mut out);
     assert!(out.is_empty());
     c.add(&at(3, 13), &mut out);
-    let got: Vec<_> = rows(&out)
+    let got: Vec<_> = out
+        .clone()
         .iter()
         .map(|r| (r.dst_port, r.flow_end_reason))
         .collect();
     assert_eq!(got, [(2, end_reason::LACK_OF_RESOURCES)]);
     c.add(&at(4, 14), &mut out);
     c.flush(&mut out);
-    let got: Vec<_> = rows(&out)
+    let got: Vec<_> = out
+        .clone()
         .iter()
         .map(|r| (r.dst_port, r.flows, r.flow_end_reason))
         .collect();
@@ -618,7 +624,7 @@ fn a_running_cache_allocates_nothing_more() {
     let mut c = cache(config);
     let before = c.heap_bytes();
     assert!(before >= 64 * AggregationCache::entry_bytes());
-    let mut out = FlowBatch::new();
+    let mut out: Vec<FlowRecord> = Vec::new();
     for i in 0..100_000u64 {
         let f = FlowRecord {
             src_port: (i % 1000) as u16,
@@ -686,12 +692,12 @@ fn traffic() -> Vec<FlowRecord> {
 /// The aggregates of [`traffic`] under `scheme`, as flushed.
 fn aggregates(scheme: Scheme) -> Vec<FlowRecord> {
     let mut c = cache(AggregateConfig::new(scheme));
-    let mut out = FlowBatch::new();
+    let mut out: Vec<FlowRecord> = Vec::new();
     for f in traffic() {
         c.add(&f, &mut out);
     }
     c.flush(&mut out);
-    rows(&out)
+    out.clone()
 }
 
 /// Decodes `datagrams` and puts back what the wire does not carry (the collector's columns, the end reason),
@@ -819,7 +825,7 @@ proptest! {
         let mut config = AggregateConfig::new(scheme);
         config.entries = entries;
         let mut c = cache(config);
-        let mut out = FlowBatch::new();
+        let mut out: Vec<FlowRecord> = Vec::new();
         let mut fed = FlowRecord::default();
         for &(d, packets, bytes, end) in &flows {
             let f = FlowRecord {
@@ -841,7 +847,7 @@ proptest! {
             prop_assert!(c.len() <= entries);
         }
         c.flush(&mut out);
-        let got = rows(&out);
+        let got = out.clone();
         prop_assert_eq!(got.iter().map(|r| r.flows).sum::<u64>(), fed.flows);
         prop_assert_eq!(got.iter().map(|r| r.packets).sum::<u64>(), fed.packets);
         prop_assert_eq!(got.iter().map(|r| r.bytes).sum::<u64>(), fed.bytes);

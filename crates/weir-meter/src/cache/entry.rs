@@ -3,7 +3,7 @@
 use weir_flow::FlowRecord;
 use weir_flow::codes::etype;
 
-use super::key::{CacheKey, KeyField, KeySet};
+use super::key::{CacheKey, KeyField, KeySet, mac_bytes, mac_value};
 
 /// What the cache needs to know about one packet, taken from the parsed record once.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -48,15 +48,6 @@ pub(crate) struct Entry<K> {
     flags: u8,
 }
 
-fn mac6(mac: u64) -> [u8; 6] {
-    let b = mac.to_be_bytes();
-    [b[2], b[3], b[4], b[5], b[6], b[7]]
-}
-
-fn mac64(b: [u8; 6]) -> u64 {
-    u64::from_be_bytes([0, 0, b[0], b[1], b[2], b[3], b[4], b[5]])
-}
-
 impl<K: CacheKey> Entry<K> {
     /// A new flow started by `p`.
     #[inline]
@@ -67,8 +58,8 @@ impl<K: CacheKey> Entry<K> {
             last_ns: p.ts_ns,
             bytes: p.bytes,
             packets: 1,
-            src_mac: mac6(p.src_mac),
-            dst_mac: mac6(p.dst_mac),
+            src_mac: mac_bytes(p.src_mac),
+            dst_mac: mac_bytes(p.dst_mac),
             vlan: p.vlan,
             tcp_flags: p.tcp_flags,
             tos: p.tos,
@@ -116,10 +107,10 @@ impl<K: CacheKey> Entry<K> {
             rec.vlan = self.vlan;
         }
         if !set.has(KeyField::SrcMac) {
-            rec.src_mac = mac64(self.src_mac);
+            rec.src_mac = mac_value(self.src_mac);
         }
         if !set.has(KeyField::DstMac) {
-            rec.dst_mac = mac64(self.dst_mac);
+            rec.dst_mac = mac_value(self.dst_mac);
         }
         rec
     }

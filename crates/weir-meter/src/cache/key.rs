@@ -282,14 +282,16 @@ pub struct WideKey {
     tos: u8,
 }
 
+/// A MAC (the low 48 bits of a `u64`) as its six bytes.
 #[inline]
-fn mac_bytes(mac: u64) -> [u8; 6] {
+pub(super) fn mac_bytes(mac: u64) -> [u8; 6] {
     let b = mac.to_be_bytes();
     [b[2], b[3], b[4], b[5], b[6], b[7]]
 }
 
+/// Six MAC bytes back as the low 48 bits of a `u64`.
 #[inline]
-fn mac_value(b: [u8; 6]) -> u64 {
+pub(super) fn mac_value(b: [u8; 6]) -> u64 {
     u64::from_be_bytes([0, 0, b[0], b[1], b[2], b[3], b[4], b[5]])
 }
 

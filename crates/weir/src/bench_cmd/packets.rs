@@ -17,6 +17,8 @@ use clap::Args;
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
 use pcap_file::{DataLink, TsResolution};
 
+use crate::capture::encap::checksum;
+
 /// Bytes of each frame written to the file.
 const SNAPLEN: usize = 128;
 
@@ -190,7 +192,7 @@ fn frame(flow: &Flow, payload_len: usize, flags: u8, frame: &mut Vec<u8>) -> usi
         frame.extend_from_slice(&[0, 0, 0x40, 0, 64, protocol, 0, 0]);
         frame.extend_from_slice(&flow.src.to_be_bytes());
         frame.extend_from_slice(&flow.dst.to_be_bytes());
-        let sum = checksum(&frame[ip_start..ip_start + 20]);
+        let sum = checksum(0, &frame[ip_start..ip_start + 20]);
         frame[ip_start + 10..ip_start + 12].copy_from_slice(&sum.to_be_bytes());
     }
     match flow.kind {
@@ -215,18 +217,6 @@ fn frame(flow: &Flow, payload_len: usize, flags: u8, frame: &mut Vec<u8>) -> usi
     let wire = ip_start + header_len + payload_len;
     frame.resize(wire.min(SNAPLEN), 0);
     wire
-}
-
-/// The IPv4 header checksum (RFC 791).
-fn checksum(header: &[u8]) -> u16 {
-    let mut sum: u32 = header
-        .chunks(2)
-        .map(|w| u32::from(u16::from_be_bytes([w[0], w[1]])))
-        .sum();
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
 }
 
 /// Writes the capture and reports what it holds.
@@ -299,7 +289,7 @@ mod tests {
                     20 + payload
                 );
                 assert_eq!(
-                    checksum(&buf[ip..ip + 20]),
+                    checksum(0, &buf[ip..ip + 20]),
                     0,
                     "a header with its checksum sums to zero"
                 );

@@ -63,7 +63,7 @@ fn set_udp_checksum(udp: &mut [u8], pseudo: &[u8]) {
 }
 
 /// The Internet checksum (RFC 1071) of `data`, continuing from a partial sum.
-fn checksum(partial: u32, data: &[u8]) -> u16 {
+pub fn checksum(partial: u32, data: &[u8]) -> u16 {
     let mut sum = sum_words(partial, data);
     while sum > 0xffff {
         sum = (sum & 0xffff) + (sum >> 16);

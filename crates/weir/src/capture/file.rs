@@ -100,7 +100,7 @@ enum Format {
     /// Classic pcap: one link type for the whole file.
     Pcap {
         reader: PcapReader<File>,
-        link: Result<LinkType, u32>,
+        link: LinkType,
         /// Whether fractions of a second are nanoseconds (else microseconds).
         nanos: bool,
     },
@@ -135,7 +135,8 @@ const PCAP_MAGICS: [[u8; 4]; 4] = [
 ];
 
 impl FrameSource {
-    /// Opens a capture file, telling pcap from pcapng by its first bytes.
+    /// Opens a capture file, telling pcap from pcapng by its first bytes. A pcap file of a link type
+    /// Weir does not read is refused here; pcapng interfaces are checked frame by frame.
     pub fn open(path: &Path) -> Result<Self, CaptureError> {
         let open_err = |reason| CaptureError::Open {
             path: path.to_owned(),
@@ -172,21 +173,17 @@ impl FrameSource {
         let reader = PcapReader::new(file).map_err(|e| not_capture(describe(&e)))?;
         let header = reader.header();
         let code = u32::from(header.datalink);
-        let link = LinkType::from_code(code).ok_or(code);
+        // One link type for the whole file: one Weir does not read makes the file unreadable.
+        let link = LinkType::from_code(code).ok_or_else(|| CaptureError::UnsupportedLink {
+            path: path.to_owned(),
+            code,
+        })?;
         let nanos = header.ts_resolution == TsResolution::NanoSecond;
         Ok(Self {
             format: Format::Pcap { reader, link, nanos },
             frame: Vec::new(),
             spare: Vec::new(),
         })
-    }
-
-    /// The link type code of a pcap file whose single link type Weir does not read.
-    pub fn unsupported_file_link(&self) -> Option<u32> {
-        match self.format {
-            Format::Pcap { link: Err(code), .. } => Some(code),
-            _ => None,
-        }
     }
 
     /// The bytes of the frame the last [`next_frame`](Self::next_frame) returned.
@@ -233,7 +230,7 @@ fn read<'a>(
             let frac = u64::from(raw.ts_frac) * if *nanos { 1 } else { 1000 };
             let info = FrameInfo {
                 time: u64::from(raw.ts_sec) * NANOS + frac,
-                link: *link,
+                link: Ok(*link),
                 wire_len: raw.orig_len.max(raw.incl_len),
                 direction: direction::UNKNOWN,
             };

@@ -154,12 +154,6 @@ impl Capture {
     /// Opens a pcap or pcapng file.
     pub fn open(path: &Path) -> Result<Self, CaptureError> {
         let source = FrameSource::open(path)?;
-        if let Some(code) = source.unsupported_file_link() {
-            return Err(CaptureError::UnsupportedLink {
-                path: path.to_owned(),
-                code,
-            });
-        }
         Ok(Self {
             path: path.to_owned(),
             source,

@@ -22,6 +22,7 @@ use super::cache::MainCache;
 use super::input::PacketSource;
 use super::pipeline::Pipeline;
 use super::report;
+use crate::exposition::CONTENT_TYPE;
 
 /// A page the packet loop writes.
 #[derive(Debug, Clone, Copy)]
@@ -129,7 +130,7 @@ async fn ask(requests: Sender<Request>, page: Page) -> impl IntoResponse {
     .ok()
     .flatten();
     let content_type = match page {
-        Page::Metrics => "text/plain; version=0.0.4; charset=utf-8",
+        Page::Metrics => CONTENT_TYPE,
         _ => "text/plain; charset=utf-8",
     };
     match text {

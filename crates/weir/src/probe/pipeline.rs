@@ -88,8 +88,7 @@ pub struct Aggregation {
     /// Its export stream.
     pub stream: Stream,
     /// Aggregates the cache gave out, waiting to be exported.
-    out: FlowBatch,
-    records: Vec<FlowRecord>,
+    out: Vec<FlowRecord>,
 }
 
 impl Aggregation {
@@ -98,8 +97,7 @@ impl Aggregation {
         Aggregation {
             cache,
             stream,
-            out: FlowBatch::new(),
-            records: Vec::new(),
+            out: Vec::new(),
         }
     }
 
@@ -109,11 +107,8 @@ impl Aggregation {
     }
 
     fn export_out(&mut self, start_ns: u64, now_ns: u64) {
-        self.records.clear();
-        self.records
-            .extend((0..self.out.len()).filter_map(|i| self.out.row(i)));
+        self.stream.export(&self.out, start_ns, now_ns);
         self.out.clear();
-        self.stream.export(&self.records, start_ns, now_ns);
     }
 }
 

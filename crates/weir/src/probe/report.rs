@@ -1,13 +1,16 @@
 //! What the probe tells about itself: a summary on stderr at the end, and `/metrics` while it runs.
 
-use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use weir_meter::meter::MeterStats;
+use weir_meter::aggregate::AggregateCounters;
+use weir_meter::export::ExportCounters;
+use weir_meter::meter::{CacheState, MeterStats};
 
+use super::destinations::DestinationCounters;
 use super::input::InputStats;
 use super::input::ParseErrorKind;
 use super::pipeline::{Pipeline, Stream};
+use crate::exposition::Exposition;
 
 /// The end-of-run summary: packets read and parsed, flows, and what each stream sent.
 pub fn summary(
@@ -62,104 +65,94 @@ pub fn summary(
     Ok(())
 }
 
-fn counter(out: &mut String, name: &str, help: &str, rows: &[(String, u64)]) {
-    let _ = writeln!(
-        out,
-        "# HELP weir_probe_{name} {help}\n# TYPE weir_probe_{name} counter"
-    );
-    for (labels, value) in rows {
-        let _ = writeln!(out, "weir_probe_{name}{labels} {value}");
-    }
-}
-
-fn gauge(out: &mut String, name: &str, help: &str, rows: &[(String, u64)]) {
-    let _ = writeln!(
-        out,
-        "# HELP weir_probe_{name} {help}\n# TYPE weir_probe_{name} gauge"
-    );
-    for (labels, value) in rows {
-        let _ = writeln!(out, "weir_probe_{name}{labels} {value}");
-    }
-}
-
 /// The probe's counters in Prometheus' text format.
 pub fn metrics(stats: &MeterStats, pipeline: &Pipeline, input: &InputStats) -> String {
-    let mut out = String::new();
-    let one = |v: u64| vec![(String::new(), v)];
-    counter(
-        &mut out,
-        "packets_total",
-        "Packets read from the input.",
-        &one(input.packets),
-    );
-    counter(
-        &mut out,
-        "bytes_total",
-        "Bytes on the wire of the packets read.",
-        &one(input.bytes),
-    );
-    counter(
-        &mut out,
-        "packets_non_ip_total",
-        "Packets that were not IPv4 or IPv6.",
-        &one(input.non_ip),
-    );
-    counter(
-        &mut out,
-        "packets_filtered_total",
-        "Packets left out by the direction or BPF filter.",
-        &one(input.filtered),
-    );
-    counter(
-        &mut out,
-        "packets_snapped_total",
-        "Packets cut by the snap length.",
-        &one(input.snapped),
-    );
-    counter(
-        &mut out,
-        "kernel_drops_total",
-        "Packets the kernel dropped before the probe read them.",
-        &one(input.kernel_drops),
-    );
-    let errors: Vec<(String, u64)> = ParseErrorKind::ALL
-        .iter()
-        .map(|k| (format!("{{kind=\"{}\"}}", k.as_str()), input.errors_of(*k)))
-        .collect();
-    counter(
-        &mut out,
-        "parse_errors_total",
-        "Packets that could not be parsed, by kind.",
-        &errors,
-    );
-    counter(
-        &mut out,
-        "packets_sampled_out_total",
-        "IP packets the sampler left out.",
-        &one(stats.counters.sampled_out),
-    );
+    let mut e = Exposition::with_capacity(8192);
+    for (name, help, value) in [
+        (
+            "weir_probe_packets_total",
+            "Packets read from the input.",
+            input.packets,
+        ),
+        (
+            "weir_probe_bytes_total",
+            "Bytes on the wire of the packets read.",
+            input.bytes,
+        ),
+        (
+            "weir_probe_packets_non_ip_total",
+            "Packets that were not IPv4 or IPv6.",
+            input.non_ip,
+        ),
+        (
+            "weir_probe_packets_filtered_total",
+            "Packets left out by the direction or BPF filter.",
+            input.filtered,
+        ),
+        (
+            "weir_probe_packets_snapped_total",
+            "Packets cut by the snap length.",
+            input.snapped,
+        ),
+        (
+            "weir_probe_kernel_drops_total",
+            "Packets the kernel dropped before the probe read them.",
+            input.kernel_drops,
+        ),
+        (
+            "weir_probe_packets_sampled_out_total",
+            "IP packets the sampler left out.",
+            stats.counters.sampled_out,
+        ),
+    ] {
+        e.single(name, "counter", help, value);
+    }
+    let name = "weir_probe_parse_errors_total";
+    e.family(name, "counter", "Packets that could not be parsed, by kind.");
+    for kind in ParseErrorKind::ALL {
+        e.sample(name, &[("kind", kind.as_str())], input.errors_of(kind));
+    }
+
     let caches = [("ipv4", &stats.v4), ("wide", &stats.wide)];
-    let per_cache = |f: &dyn Fn(&weir_meter::meter::CacheState) -> u64| -> Vec<(String, u64)> {
-        caches
-            .iter()
-            .map(|(name, c)| (format!("{{cache=\"{name}\"}}"), f(c)))
-            .collect()
-    };
-    gauge(
-        &mut out,
-        "cache_flows",
+    let per_cache =
+        |e: &mut Exposition, name: &str, kind: &str, help: &str, f: &dyn Fn(&CacheState) -> u64| {
+            e.family(name, kind, help);
+            for (cache, state) in caches {
+                e.sample(name, &[("cache", cache)], f(state));
+            }
+        };
+    per_cache(
+        &mut e,
+        "weir_probe_cache_flows",
+        "gauge",
         "Flows in the cache now.",
-        &per_cache(&|c| c.active as u64),
+        &|c| c.active as u64,
     );
-    counter(
-        &mut out,
-        "cache_flows_added_total",
+    per_cache(
+        &mut e,
+        "weir_probe_cache_flows_added_total",
+        "counter",
         "Flows created.",
-        &per_cache(&|c| c.counters.added),
+        &|c| c.counters.added,
     );
-    let mut expired = Vec::new();
-    for (name, c) in caches {
-        let k = &c.counters;
+    per_cache(
+        &mut e,
+        "weir_probe_cache_ager_polls_total",
+        "counter",
+        "Walks of the cache by the ager.",
+        &|c| c.counters.ager_polls,
+    );
+    per_cache(
+        &mut e,
+        "weir_probe_cache_emergency_polls_total",
+        "counter",
+        "Ager walks with emergency aging.",
+        &|c| c.counters.emergency_polls,
+    );
+    let name = "weir_probe_cache_flows_expired_total";
+    e.family(name, "counter", "Flows expired, by reason.");
+    for (cache, state) in caches {
+        let k = &state.counters;
         for (reason, v) in [
             ("idle", k.expired_idle),
             ("active", k.expired_active),
@@ -167,118 +160,101 @@ pub fn metrics(stats: &MeterStats, pipeline: &Pipeline, input: &InputStats) -> S
             ("cache_full", k.expired_full),
             ("flushed", k.flushed),
         ] {
-            expired.push((format!("{{cache=\"{name}\",reason=\"{reason}\"}}"), v));
+            e.sample(name, &[("cache", cache), ("reason", reason)], v);
         }
     }
-    counter(
-        &mut out,
-        "cache_flows_expired_total",
-        "Flows expired, by reason.",
-        &expired,
-    );
-    counter(
-        &mut out,
-        "cache_ager_polls_total",
-        "Walks of the cache by the ager.",
-        &per_cache(&|c| c.counters.ager_polls),
-    );
-    counter(
-        &mut out,
-        "cache_emergency_polls_total",
-        "Ager walks with emergency aging.",
-        &per_cache(&|c| c.counters.emergency_polls),
-    );
-    let per_agg = |f: &dyn Fn(&weir_meter::aggregate::AggregateCounters) -> u64| -> Vec<(String, u64)> {
-        pipeline
-            .aggregations
-            .iter()
-            .map(|a| {
-                (
-                    format!("{{scheme=\"{}\"}}", a.cache.scheme().name()),
-                    f(&a.counters()),
-                )
-            })
-            .collect()
-    };
-    counter(
-        &mut out,
-        "aggregate_flows_total",
+
+    let per_agg =
+        |e: &mut Exposition, name: &str, kind: &str, help: &str, f: &dyn Fn(&AggregateCounters) -> u64| {
+            e.family(name, kind, help);
+            for a in &pipeline.aggregations {
+                e.sample(name, &[("scheme", a.cache.scheme().name())], f(&a.counters()));
+            }
+        };
+    per_agg(
+        &mut e,
+        "weir_probe_aggregate_flows_total",
+        "counter",
         "Flows added to an aggregation cache.",
-        &per_agg(&|c| c.flows),
+        &|c| c.flows,
     );
-    counter(
-        &mut out,
-        "aggregate_exported_total",
+    per_agg(
+        &mut e,
+        "weir_probe_aggregate_exported_total",
+        "counter",
         "Aggregates exported.",
-        &per_agg(&|c| c.exported()),
+        &|c| c.exported(),
     );
-    counter(
-        &mut out,
-        "aggregate_evicted_full_total",
+    per_agg(
+        &mut e,
+        "weir_probe_aggregate_evicted_full_total",
+        "counter",
         "Aggregates exported early, cache full.",
-        &per_agg(&|c| c.evicted_full),
+        &|c| c.evicted_full,
     );
-    gauge(
-        &mut out,
-        "aggregate_entries",
+    per_agg(
+        &mut e,
+        "weir_probe_aggregate_entries",
+        "gauge",
         "Aggregates held now.",
-        &per_agg(&|c| c.entries),
+        &|c| c.entries,
     );
+
     let streams: Vec<&Stream> = pipeline
         .main
         .iter()
         .chain(pipeline.aggregations.iter().map(|a| &a.stream))
         .collect();
-    let per_stream = |f: &dyn Fn(&Stream) -> u64| -> Vec<(String, u64)> {
-        streams
-            .iter()
-            .map(|s| (format!("{{stream=\"{}\"}}", s.name), f(s)))
-            .collect()
-    };
-    counter(
-        &mut out,
-        "export_flows_total",
-        "Flow records exported.",
-        &per_stream(&|s| s.counters().flows),
-    );
-    counter(
-        &mut out,
-        "export_datagrams_total",
-        "Export datagrams built.",
-        &per_stream(&|s| s.counters().datagrams),
-    );
-    counter(
-        &mut out,
-        "export_bytes_total",
-        "Bytes of export datagrams built.",
-        &per_stream(&|s| s.counters().bytes),
-    );
-    counter(
-        &mut out,
-        "export_skipped_ipv6_total",
-        "IPv6 flows a NetFlow v5 stream could not carry.",
-        &per_stream(&|s| s.counters().skipped_ipv6),
-    );
-    let mut sent = Vec::new();
-    let mut send_errors = Vec::new();
-    for s in &streams {
-        for (spec, _, d) in s.destinations.counters() {
-            let labels = format!("{{stream=\"{}\",destination=\"{spec}\"}}", s.name);
-            sent.push((labels.clone(), d.datagrams));
-            send_errors.push((labels, d.errors()));
+    let per_stream = |e: &mut Exposition, name: &str, help: &str, f: &dyn Fn(&ExportCounters) -> u64| {
+        e.family(name, "counter", help);
+        for s in &streams {
+            e.sample(name, &[("stream", &s.name)], f(s.counters()));
         }
-    }
-    counter(
-        &mut out,
-        "destination_datagrams_total",
+    };
+    per_stream(
+        &mut e,
+        "weir_probe_export_flows_total",
+        "Flow records exported.",
+        &|c| c.flows,
+    );
+    per_stream(
+        &mut e,
+        "weir_probe_export_datagrams_total",
+        "Export datagrams built.",
+        &|c| c.datagrams,
+    );
+    per_stream(
+        &mut e,
+        "weir_probe_export_bytes_total",
+        "Bytes of export datagrams built.",
+        &|c| c.bytes,
+    );
+    per_stream(
+        &mut e,
+        "weir_probe_export_skipped_ipv6_total",
+        "IPv6 flows a NetFlow v5 stream could not carry.",
+        &|c| c.skipped_ipv6,
+    );
+    let per_destination =
+        |e: &mut Exposition, name: &str, help: &str, f: &dyn Fn(&DestinationCounters) -> u64| {
+            e.family(name, "counter", help);
+            for s in &streams {
+                for (spec, _, d) in s.destinations.counters() {
+                    e.sample(name, &[("stream", &s.name), ("destination", spec)], f(d));
+                }
+            }
+        };
+    per_destination(
+        &mut e,
+        "weir_probe_destination_datagrams_total",
         "Datagrams sent, per destination.",
-        &sent,
+        &|d| d.datagrams,
     );
-    counter(
-        &mut out,
-        "destination_errors_total",
+    per_destination(
+        &mut e,
+        "weir_probe_destination_errors_total",
         "Datagrams that could not be sent, per destination.",
-        &send_errors,
+        &|d| d.errors(),
     );
-    out
+    e.into_string()
 }

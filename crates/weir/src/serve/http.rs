@@ -10,7 +10,8 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use tokio::net::TcpListener;
 
-use super::metrics::{CONTENT_TYPE, Metrics};
+use super::metrics::Metrics;
+use crate::exposition::CONTENT_TYPE;
 
 /// The routes, without a server, so that they can be called directly in tests.
 pub fn app(metrics: Arc<Metrics>) -> Router {

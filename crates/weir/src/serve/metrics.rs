@@ -1,11 +1,6 @@
-//! `/metrics`: the collector's counters in the Prometheus text exposition format (version 0.0.4).
-//!
-//! Written by hand rather than with a metrics crate: the per-exporter counters already exist as
-//! [`Counters`] snapshots that the shards publish, so rendering them on request is a loop over a list, with
-//! no second set of live metric objects to keep in step; the format is small, and the escaping it needs is
-//! tested below.
+//! `/metrics`: the collector's counters in the Prometheus text exposition format ([`crate::exposition`]).
+//! The per-exporter counters are the [`Counters`] snapshots the shards publish.
 
-use std::fmt::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -19,9 +14,7 @@ use super::receiver::{DropReason, ListenerStats};
 use super::shard::ShardState;
 use super::sink::SinkStats;
 use super::tcp_listener::{CloseReason, RefuseReason, TcpDropReason, TcpStats};
-
-/// The content type of the text format.
-pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+use crate::exposition::Exposition;
 
 /// Everything `/metrics` reports, shared with the pipeline.
 #[derive(Debug)]
@@ -34,47 +27,6 @@ pub struct Metrics {
     pub shards: Vec<(QueueRx, Arc<ShardState>)>,
     /// The sink's queue and counters.
     pub sink: (Receiver<FlowBatch>, Arc<SinkStats>),
-}
-
-/// Accumulates metric families in the text format.
-struct Exposition {
-    out: String,
-}
-
-impl Exposition {
-    fn family(&mut self, name: &str, kind: &str, help: &str) {
-        let _ = writeln!(self.out, "# HELP {name} {help}");
-        let _ = writeln!(self.out, "# TYPE {name} {kind}");
-    }
-
-    fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: u64) {
-        self.out.push_str(name);
-        if !labels.is_empty() {
-            self.out.push('{');
-            for (i, (k, v)) in labels.iter().enumerate() {
-                if i > 0 {
-                    self.out.push(',');
-                }
-                let _ = write!(self.out, "{k}=\"");
-                escape_into(&mut self.out, v);
-                self.out.push('"');
-            }
-            self.out.push('}');
-        }
-        let _ = writeln!(self.out, " {value}");
-    }
-}
-
-/// Label values escape backslash, double quote and newline.
-fn escape_into(out: &mut String, v: &str) {
-    for c in v.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
-    }
 }
 
 /// A per-domain metric: name, type, help, and how to read it from [`Counters`].
@@ -152,9 +104,7 @@ const DOMAIN_METRICS: &[DomainMetric] = &[
 impl Metrics {
     /// Every metric, as the text format.
     pub fn render(&self) -> String {
-        let mut e = Exposition {
-            out: String::with_capacity(4096),
-        };
+        let mut e = Exposition::with_capacity(4096);
         self.render_receiver(&mut e);
         self.render_tcp(&mut e);
         self.render_exporters(&mut e);
@@ -173,7 +123,7 @@ impl Metrics {
             "Flow batches waiting for the writer.",
         );
         e.sample("weir_sink_queue_depth", &[], queue.len() as u64);
-        e.out
+        e.into_string()
     }
 
     fn render_receiver(&self, e: &mut Exposition) {
@@ -391,13 +341,6 @@ mod tests {
     use crossbeam_channel::bounded;
     use std::sync::atomic::AtomicU64;
     use weir_proto::Dialect;
-
-    #[test]
-    fn escapes_label_values() {
-        let mut e = Exposition { out: String::new() };
-        e.sample("m", &[("a", "x\"y\\z\nw"), ("b", "plain")], 3);
-        assert_eq!(e.out, "m{a=\"x\\\"y\\\\z\\nw\",b=\"plain\"} 3\n");
-    }
 
     #[test]
     fn renders_receiver_exporter_and_sink_counters() {

@@ -21,12 +21,6 @@ impl FileInput {
     /// Opens a pcap or pcapng file; a pcap whose link type Weir does not read is refused here.
     pub fn open(path: &Path) -> Result<Self, CaptureError> {
         let source = FrameSource::open(path)?;
-        if let Some(code) = source.unsupported_file_link() {
-            return Err(CaptureError::UnsupportedLink {
-                path: path.to_owned(),
-                code,
-            });
-        }
         Ok(Self {
             path: path.to_owned(),
             source,
