@@ -1,0 +1,2 @@
+//! The embedded flow store: flows as Parquet files partitioned by time, with rollup tables and retention,
+//! queried through DataFusion behind the storage interface of `weir-query`.
