@@ -34,15 +34,25 @@ struct Cli {
 enum Command {
     /// Decode the export datagrams of a capture (or raw datagram files) and print the flows.
     Decode(decode_cmd::DecodeArgs),
-    /// Collect flows: receive NetFlow, IPFIX and sFlow on UDP (and IPFIX on TCP), decode, write NDJSON, serve /metrics.
+    /// Collect flows: receive NetFlow, IPFIX and sFlow on UDP (and IPFIX on TCP), decode, store, serve /metrics.
     Serve(serve::ServeArgs),
     /// Send the export datagrams of a capture to a collector, at their pace or as fast as possible.
     Replay(replay::ReplayArgs),
     /// Meter packets (a capture file or an interface) into flows like a router's NetFlow cache, and export them.
     Probe(Box<probe::ProbeArgs>),
+    /// Print an example configuration file (`weir config example`).
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Write reproducible inputs for measuring Weir beside other tools.
     #[command(subcommand)]
     Bench(bench_cmd::BenchCommand),
+}
+
+/// What `weir config` prints.
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// A `weir serve --config` file with every key, its default and what it does.
+    Example,
 }
 
 /// Logs go to stderr, filtered by `WEIR_LOG` (e.g. `WEIR_LOG=debug`), `info` by default. One-shot commands
@@ -69,6 +79,10 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Replay(args) => replay::run(args),
         Command::Probe(args) => probe::run(args),
+        Command::Config(ConfigCommand::Example) => {
+            print!("{}", serve::config_example());
+            Ok(())
+        }
         Command::Bench(command) => bench_cmd::run(command),
     };
     match result {

@@ -21,8 +21,12 @@ pub struct ServeConfig {
     pub tcp_max_connections: usize,
     /// How long a TCP connection may stay silent before it is closed.
     pub tcp_idle_timeout: Duration,
-    /// Where flows go, as NDJSON.
-    pub output: Output,
+    /// Whether flows go to the embedded store.
+    pub store: bool,
+    /// The embedded store's directory.
+    pub data_dir: PathBuf,
+    /// Where a copy of every flow goes as NDJSON, if anywhere.
+    pub output: Option<Output>,
     /// Exporters allowed to send; empty allows every exporter.
     pub allow: Vec<Cidr>,
     /// Address of the HTTP listener for `/metrics` and `/healthz`; `None` for no listener.
@@ -54,7 +58,9 @@ impl Default for ServeConfig {
             listen_tcp: vec![SocketAddr::new(any, 4739)],
             tcp_max_connections: 256,
             tcp_idle_timeout: Duration::from_secs(600),
-            output: Output::File(PathBuf::from("weir-data/flows.ndjson")),
+            store: true,
+            data_dir: PathBuf::from("weir-data"),
+            output: None,
             allow: Vec::new(),
             http: Some(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8080)),
             readers: cores,

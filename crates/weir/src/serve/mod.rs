@@ -11,6 +11,7 @@
 //! for the sink, so a slow output shows as `queue_full` drops, not as unbounded memory.
 
 mod config;
+mod config_file;
 mod http;
 mod kernel_drops;
 mod metrics;
@@ -22,6 +23,7 @@ mod tcp_connection;
 mod tcp_listener;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -34,6 +36,8 @@ use tokio::signal::unix::{SignalKind, signal};
 use tracing::{info, warn};
 
 pub use config::{Cidr, Output, ServeConfig};
+use config_file::ConfigError;
+pub use config_file::example as config_example;
 use metrics::Metrics;
 use receiver::{DropReason, Reader};
 use shard::{Shard, ShardState};
@@ -60,21 +64,26 @@ pub struct ServeArgs {
     /// Seconds a TCP connection may stay silent before it is closed. Default: 600.
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
     tcp_idle_timeout: Option<u64>,
-    /// Where to write flows as NDJSON, appending; `-` for standard output.
-    #[arg(long, value_name = "FILE|-", default_value = "weir-data/flows.ndjson")]
-    output: Output,
+    /// Settings file (TOML); `weir config example` prints one with every key and its default. Flags given
+    /// here win over the file.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Directory of the embedded store. Default: ./weir-data.
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// Do not store flows (with --output, the collector only writes NDJSON).
+    #[arg(long)]
+    no_store: bool,
+    /// Also write every flow as NDJSON to this file, appending; `-` for standard output.
+    #[arg(long, value_name = "FILE|-")]
+    output: Option<Output>,
     /// Accept datagrams only from exporters in this prefix (e.g. 192.0.2.0/24); repeat for several.
     /// Default: accept every exporter.
     #[arg(long = "allow", value_name = "CIDR")]
     allow: Vec<Cidr>,
-    /// Address of the HTTP listener for /metrics and /healthz.
-    #[arg(
-        long,
-        value_name = "ADDR:PORT",
-        default_value = "127.0.0.1:8080",
-        conflicts_with = "no_http"
-    )]
-    http: SocketAddr,
+    /// Address of the HTTP listener for /metrics and /healthz. Default: 127.0.0.1:8080.
+    #[arg(long, value_name = "ADDR:PORT", conflicts_with = "no_http")]
+    http: Option<SocketAddr>,
     /// Do not start the HTTP listener.
     #[arg(long)]
     no_http: bool,
@@ -87,9 +96,12 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
-    /// The configuration these arguments ask for.
-    fn config(&self) -> ServeConfig {
+    /// The configuration these arguments ask for: the defaults, then the file, then the flags.
+    fn config(&self) -> Result<ServeConfig, ConfigError> {
         let mut c = ServeConfig::default();
+        if let Some(path) = &self.config {
+            config_file::load(path, &mut c)?;
+        }
         if !self.listen.is_empty() {
             c.listen.clone_from(&self.listen);
         }
@@ -104,16 +116,31 @@ impl ServeArgs {
         if let Some(secs) = self.tcp_idle_timeout {
             c.tcp_idle_timeout = Duration::from_secs(secs);
         }
-        c.output = self.output.clone();
-        c.allow.clone_from(&self.allow);
-        c.http = (!self.no_http).then_some(self.http);
+        if let Some(dir) = &self.data {
+            c.data_dir.clone_from(dir);
+        }
+        if self.no_store {
+            c.store = false;
+        }
+        if self.output.is_some() {
+            c.output.clone_from(&self.output);
+        }
+        if !self.allow.is_empty() {
+            c.allow.clone_from(&self.allow);
+        }
+        if let Some(addr) = self.http {
+            c.http = Some(addr);
+        }
+        if self.no_http {
+            c.http = None;
+        }
         if let Some(n) = self.readers {
             c.readers = n.into();
         }
         if let Some(n) = self.shards {
             c.shards = n.into();
         }
-        c
+        Ok(c)
     }
 }
 
@@ -122,9 +149,11 @@ const SINK_QUEUE: usize = 64;
 
 /// Runs `weir serve` until SIGINT or SIGTERM, then drains the queues, flushes the output and returns.
 pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
-    let config = Arc::new(args.config());
-    let output =
-        sink::open(&config.output).with_context(|| format!("cannot open the output {}", config.output))?;
+    let config = Arc::new(args.config()?);
+    let output = match &config.output {
+        Some(o) => sink::open(o).with_context(|| format!("cannot open the output {o}"))?,
+        None => Box::new(std::io::sink()),
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .thread_name("weir-http")
@@ -183,7 +212,9 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         stats: sink_stats.clone(),
     }
     .spawn(output)?;
-    info!(output = %config.output, "Writing flows as NDJSON.");
+    if let Some(output) = &config.output {
+        info!(output = %output, "Writing flows as NDJSON.");
+    }
 
     let mut shard_queues = Vec::new();
     let mut shard_views = Vec::new();
@@ -311,7 +342,8 @@ mod tests {
     }
 
     fn config(args: &[&str]) -> Result<ServeConfig, clap::Error> {
-        Cli::try_parse_from(std::iter::once("serve").chain(args.iter().copied())).map(|c| c.serve.config())
+        Cli::try_parse_from(std::iter::once("serve").chain(args.iter().copied()))
+            .map(|c| c.serve.config().unwrap())
     }
 
     #[test]

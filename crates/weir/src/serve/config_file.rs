@@ -1,0 +1,443 @@
+//! `weir serve --config weir.toml`: the collector's settings as a TOML file.
+//!
+//! The file is laid over [`ServeConfig::default`]: every key is optional, and a key left out keeps its
+//! default, so a file holds only what a site changes. Unknown keys are refused, since a misspelt key that is
+//! silently ignored is a setting the operator believes in and does not have. Command-line flags are laid over
+//! the file in turn.
+//!
+//! [`example`] prints every key with its default; a test reads it back and checks it gives the defaults, so
+//! the example cannot drift from the code.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer};
+use thiserror::Error;
+
+use super::config::{Cidr, Output, ServeConfig};
+
+/// Why a configuration file was refused.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML, or a key or value is wrong; the message has the line and column.
+    #[error("{path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message: the line, the column, the text around it and what was wrong.
+        message: String,
+    },
+}
+
+/// Reads `path` and lays it over `config`.
+pub fn load(path: &Path, config: &mut ServeConfig) -> Result<(), ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    apply(&text, config).map_err(|message| ConfigError::Parse {
+        path: path.to_owned(),
+        message,
+    })
+}
+
+/// Lays the TOML `text` over `config`; the error is the parser's message, with line and column.
+pub fn apply(text: &str, config: &mut ServeConfig) -> Result<(), String> {
+    let file: File = toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())?;
+    file.apply(config);
+    Ok(())
+}
+
+/// The whole file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct File {
+    collector: Collector,
+    limits: Limits,
+    http: Http,
+    store: Store,
+    output: OutputSection,
+}
+
+/// `[collector]`: sockets, threads and queues.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct Collector {
+    listen: Option<Vec<SocketAddr>>,
+    listen_tcp: Option<Vec<SocketAddr>>,
+    tcp_max_connections: Option<Positive>,
+    #[serde(deserialize_with = "duration")]
+    tcp_idle_timeout: Option<Duration>,
+    allow: Option<Vec<CidrText>>,
+    readers: Option<Positive>,
+    shards: Option<Positive>,
+    #[serde(deserialize_with = "size")]
+    recv_buffer: Option<u64>,
+    queue_batches: Option<Positive>,
+    #[serde(deserialize_with = "size")]
+    queue_bytes: Option<u64>,
+    max_datagram: Option<Positive>,
+}
+
+/// `[limits]`: what one exporter can make a decoder keep.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct Limits {
+    max_domains: Option<Positive>,
+    max_domains_per_exporter: Option<Positive>,
+    max_templates_per_domain: Option<Positive>,
+    max_template_fields: Option<Positive>,
+    #[serde(deserialize_with = "size")]
+    max_pending_bytes: Option<u64>,
+    #[serde(deserialize_with = "duration")]
+    pending_hold: Option<Duration>,
+}
+
+/// `[http]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct Http {
+    listen: Option<SocketAddr>,
+    enabled: Option<bool>,
+}
+
+/// `[store]`: the embedded store.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct Store {
+    enabled: Option<bool>,
+    dir: Option<PathBuf>,
+}
+
+/// `[output]`: a copy of every flow as NDJSON.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct OutputSection {
+    ndjson: Option<String>,
+}
+
+/// A count that must be at least 1.
+#[derive(Debug, Clone, Copy)]
+struct Positive(usize);
+
+impl<'de> Deserialize<'de> for Positive {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let n = u64::deserialize(d)?;
+        if n == 0 {
+            return Err(de::Error::custom("must be at least 1"));
+        }
+        usize::try_from(n)
+            .map(Self)
+            .map_err(|_| de::Error::custom("too large"))
+    }
+}
+
+/// A prefix written as text, `"192.0.2.0/24"`.
+#[derive(Debug, Clone, Copy)]
+struct CidrText(Cidr);
+
+impl<'de> Deserialize<'de> for CidrText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map(Self).map_err(de::Error::custom)
+    }
+}
+
+/// A duration written as text: `"10m"`, `"1h 30m"`, `"500ms"`, `"15d"`.
+fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    let s = String::deserialize(d)?;
+    humantime::parse_duration(&s).map(Some).map_err(|e| {
+        de::Error::custom(format!(
+            "{s:?} is not a duration ({e}); write e.g. \"30s\", \"10m\", \"15d\""
+        ))
+    })
+}
+
+/// A size in bytes: an integer, or text with a unit (`"64MiB"`, `"1G"`).
+fn size<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Bytes(u64),
+        Text(String),
+    }
+    match Raw::deserialize(d)? {
+        Raw::Bytes(n) => Ok(Some(n)),
+        Raw::Text(s) => parse_size(&s).map(Some).ok_or_else(|| {
+            de::Error::custom(format!(
+                "{s:?} is not a size; write e.g. 65536, \"64KiB\", \"32MiB\""
+            ))
+        }),
+    }
+}
+
+/// Parses `"32MiB"`, `"64 KiB"`, `"1G"` or `"512"` into bytes (K/M/G and KiB/MiB/GiB are both powers of 1024,
+/// as buffer sizes are).
+pub fn parse_size(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let digits = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let n: u64 = s[..digits].parse().ok()?;
+    let shift = match s[digits..].trim() {
+        "" | "B" => 0,
+        "K" | "KiB" | "k" => 10,
+        "M" | "MiB" => 20,
+        "G" | "GiB" => 30,
+        "T" | "TiB" => 40,
+        _ => return None,
+    };
+    n.checked_mul(1 << shift)
+}
+
+/// Formats bytes the way [`parse_size`] reads them, in the largest unit that divides them.
+pub fn format_size(n: u64) -> String {
+    for (shift, unit) in [(40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")] {
+        if n != 0 && n % (1 << shift) == 0 {
+            return format!("\"{}{unit}\"", n >> shift);
+        }
+    }
+    n.to_string()
+}
+
+impl File {
+    fn apply(self, c: &mut ServeConfig) {
+        let File {
+            collector: k,
+            limits: l,
+            http,
+            store,
+            output,
+        } = self;
+        set(&mut c.listen, k.listen);
+        set(&mut c.listen_tcp, k.listen_tcp);
+        set(&mut c.tcp_max_connections, k.tcp_max_connections.map(|p| p.0));
+        set(&mut c.tcp_idle_timeout, k.tcp_idle_timeout);
+        set(
+            &mut c.allow,
+            k.allow.map(|v| v.into_iter().map(|c| c.0).collect()),
+        );
+        set(&mut c.readers, k.readers.map(|p| p.0));
+        set(&mut c.shards, k.shards.map(|p| p.0));
+        set(&mut c.recv_buffer, k.recv_buffer.map(saturating_usize));
+        set(&mut c.queue_batches, k.queue_batches.map(|p| p.0));
+        set(&mut c.queue_bytes, k.queue_bytes.map(saturating_usize));
+        set(&mut c.max_datagram, k.max_datagram.map(|p| p.0));
+        set(&mut c.limits.max_domains, l.max_domains.map(|p| p.0));
+        set(
+            &mut c.limits.max_domains_per_exporter,
+            l.max_domains_per_exporter.map(|p| p.0),
+        );
+        set(
+            &mut c.limits.max_templates_per_domain,
+            l.max_templates_per_domain.map(|p| p.0),
+        );
+        set(
+            &mut c.limits.max_template_fields,
+            l.max_template_fields.map(|p| p.0),
+        );
+        set(
+            &mut c.limits.max_pending_bytes,
+            l.max_pending_bytes.map(saturating_usize),
+        );
+        set(
+            &mut c.limits.pending_hold_ns,
+            l.pending_hold.map(|d| d.as_nanos().min(u64::MAX.into()) as u64),
+        );
+        if let Some(listen) = http.listen {
+            c.http = Some(listen);
+        }
+        if http.enabled == Some(false) {
+            c.http = None;
+        }
+        if let Some(dir) = store.dir {
+            c.data_dir = dir;
+        }
+        set(&mut c.store, store.enabled);
+        if let Some(ndjson) = output.ndjson {
+            c.output = match ndjson.parse::<Output>() {
+                _ if ndjson.is_empty() => None,
+                Ok(output) => Some(output),
+            };
+        }
+    }
+}
+
+fn set<T>(slot: &mut T, value: Option<T>) {
+    if let Some(v) = value {
+        *slot = v;
+    }
+}
+
+fn saturating_usize(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+/// A configuration file with every key at its default, commented, as `weir config example` prints it.
+pub fn example() -> String {
+    let c = ServeConfig::default();
+    let addrs = |v: &[SocketAddr]| {
+        v.iter()
+            .map(|a| format!("\"{a}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let secs = |d: Duration| humantime::format_duration(d).to_string();
+    let http = c.http.map_or_else(String::new, |a| a.to_string());
+    format!(
+        r#"# weir serve --config weir.toml
+#
+# Every key is optional: a key left out keeps the default shown here. Durations are written like "30s", "10m",
+# "1h 30m" or "15d"; sizes as bytes or like "64KiB", "32MiB", "1GiB". Flags given on the command line win over
+# this file.
+
+[collector]
+# UDP addresses to receive NetFlow, IPFIX and sFlow on. Any port takes any dialect.
+listen = [{listen}]
+# TCP addresses to receive IPFIX on (RFC 7011 section 10.4); [] for none.
+listen_tcp = [{listen_tcp}]
+# TCP connections open at once, over every TCP address; more are refused.
+tcp_max_connections = {tcp_max}
+# How long a TCP connection may stay silent before it is closed.
+tcp_idle_timeout = "{tcp_idle}"
+# Exporters allowed to send, as prefixes ("192.0.2.0/24", "2001:db8::/32"); [] allows every exporter.
+allow = []
+# Sockets and reader threads per UDP address, and decoder threads. Default: one per core.
+# readers = {readers}
+# shards = {shards}
+# Receive buffer asked of the kernel for each UDP socket.
+recv_buffer = {recv_buffer}
+# Datagrams waiting for each decoder, in batches and in bytes, before the receiver drops (and counts) more.
+queue_batches = {queue_batches}
+queue_bytes = {queue_bytes}
+# Largest datagram taken whole; longer ones are dropped and counted as oversize.
+max_datagram = {max_datagram}
+
+[limits]
+# What one exporter can make a decoder keep. Past a limit the datagram is refused and counted.
+max_domains = {max_domains}
+max_domains_per_exporter = {max_domains_per_exporter}
+max_templates_per_domain = {max_templates}
+max_template_fields = {max_fields}
+# Data sets held while their template is unknown, in bytes per domain, and for how long.
+max_pending_bytes = {max_pending}
+pending_hold = "{pending_hold}"
+
+[http]
+# /metrics, /healthz and the API. 127.0.0.1 unless authentication is configured.
+listen = "{http}"
+enabled = true
+
+[store]
+# The embedded store: Parquet files under `dir`, queried with `weir query --data DIR`.
+enabled = true
+dir = "{data_dir}"
+
+[output]
+# A copy of every flow as NDJSON, appended to this file ("-" for standard output); "" for none.
+ndjson = ""
+"#,
+        listen = addrs(&c.listen),
+        listen_tcp = addrs(&c.listen_tcp),
+        tcp_max = c.tcp_max_connections,
+        tcp_idle = secs(c.tcp_idle_timeout),
+        readers = c.readers,
+        shards = c.shards,
+        recv_buffer = format_size(c.recv_buffer as u64),
+        queue_batches = c.queue_batches,
+        queue_bytes = format_size(c.queue_bytes as u64),
+        max_datagram = c.max_datagram,
+        max_domains = c.limits.max_domains,
+        max_domains_per_exporter = c.limits.max_domains_per_exporter,
+        max_templates = c.limits.max_templates_per_domain,
+        max_fields = c.limits.max_template_fields,
+        max_pending = format_size(c.limits.max_pending_bytes as u64),
+        pending_hold = secs(Duration::from_nanos(c.limits.pending_hold_ns)),
+        data_dir = c.data_dir.display(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn applied(text: &str) -> Result<ServeConfig, String> {
+        let mut c = ServeConfig::default();
+        apply(text, &mut c).map(|()| c)
+    }
+
+    #[test]
+    fn the_example_reads_back_as_the_defaults() {
+        let c = applied(&example()).unwrap();
+        assert_eq!(format!("{c:?}"), format!("{:?}", ServeConfig::default()));
+    }
+
+    #[test]
+    fn an_empty_file_keeps_every_default() {
+        let c = applied("").unwrap();
+        assert_eq!(format!("{c:?}"), format!("{:?}", ServeConfig::default()));
+    }
+
+    #[test]
+    fn keys_override_their_defaults_only() {
+        let c = applied(
+            "[collector]\nlisten = [\"127.0.0.1:9995\"]\nallow = [\"192.0.2.0/24\"]\nqueue_bytes = \"8MiB\"\n\
+             tcp_idle_timeout = \"90s\"\n[limits]\npending_hold = \"2m\"\n[http]\nenabled = false\n\
+             [store]\ndir = \"/var/lib/weir\"\n[output]\nndjson = \"-\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.listen, ["127.0.0.1:9995".parse::<SocketAddr>().unwrap()]);
+        assert!(c.allows("192.0.2.9".parse().unwrap()) && !c.allows("198.51.100.1".parse().unwrap()));
+        assert_eq!(c.queue_bytes, 8 << 20);
+        assert_eq!(c.tcp_idle_timeout, Duration::from_secs(90));
+        assert_eq!(c.limits.pending_hold_ns, 120_000_000_000);
+        assert_eq!(c.http, None);
+        assert_eq!(c.data_dir, PathBuf::from("/var/lib/weir"));
+        assert_eq!(c.output, Some(Output::Stdout));
+        let d = ServeConfig::default();
+        assert_eq!(
+            (c.listen_tcp, c.shards, c.max_datagram),
+            (d.listen_tcp, d.shards, d.max_datagram)
+        );
+    }
+
+    #[test]
+    fn errors_name_the_line_column_and_key() {
+        let e = applied("[collector]\nlisten = [\"127.0.0.1:9995\"]\nlisen_tcp = []\n").unwrap_err();
+        assert!(e.contains("line 3, column 1"), "{e}");
+        assert!(
+            e.contains("unknown field `lisen_tcp`") && e.contains("listen_tcp"),
+            "{e}"
+        );
+        let e = applied("[collector]\ntcp_idle_timeout = \"ten minutes\"\n").unwrap_err();
+        assert!(e.contains("line 2") && e.contains("is not a duration"), "{e}");
+        let e = applied("[collector]\nshards = 0\n").unwrap_err();
+        assert!(e.contains("line 2") && e.contains("at least 1"), "{e}");
+        let e = applied("[collector]\nallow = [\"10.0.0.0/33\"]\n").unwrap_err();
+        assert!(e.contains("bad prefix length"), "{e}");
+        let e = applied("[colector]\n").unwrap_err();
+        assert!(e.contains("unknown field `colector`"), "{e}");
+        let e = applied("[collector\n").unwrap_err();
+        assert!(e.contains("line 1"), "{e}");
+    }
+
+    #[test]
+    fn sizes_read_units_and_format_back() {
+        assert_eq!(parse_size("32MiB"), Some(32 << 20));
+        assert_eq!(parse_size("64 KiB"), Some(64 << 10));
+        assert_eq!(parse_size("1G"), Some(1 << 30));
+        assert_eq!(parse_size("512"), Some(512));
+        assert_eq!(parse_size("12 parsecs"), None);
+        assert_eq!(parse_size("99999999999TiB"), None);
+        assert_eq!(format_size(32 << 20), "\"32MiB\"");
+        assert_eq!(format_size(65_535), "65535");
+    }
+}
