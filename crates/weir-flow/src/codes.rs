@@ -79,3 +79,13 @@ pub mod proto {
     /// SCTP.
     pub const SCTP: u8 = 132;
 }
+
+/// The packet sizes of Cisco's `show ip cache flow`.
+pub mod packet_size {
+    /// Upper bounds of the buckets, in bytes of IP packet: 1-32, 33-64, ..., 545-576, then 1024 up to 4608
+    /// in steps of 512. Larger packets count in the last bucket, as on Cisco.
+    pub const BUCKETS: [u32; 26] = [
+        32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448, 480, 512, 544, 576, 1024, 1536,
+        2048, 2560, 3072, 3584, 4096, 4608,
+    ];
+}

@@ -3,5 +3,7 @@
 //!
 //! The crate stays free of any query engine: it produces SQL text, and the store crates run it.
 
+pub mod backend;
 pub mod filter;
 pub mod fuzzing;
+pub mod plan;

@@ -60,7 +60,7 @@ mod lexer;
 mod nfdump;
 mod parser;
 pub mod sql;
-mod suggest;
+pub(crate) mod suggest;
 mod value;
 
 use std::fmt;

@@ -79,4 +79,18 @@ impl Dialect for ClickHouse {
     fn float(&self, out: &mut String, expr: &str) {
         let _ = write!(out, "toFloat64({expr})");
     }
+
+    fn table(&self, out: &mut String, name: &str) {
+        out.push_str(name);
+    }
+
+    /// Always an interval of seconds, whatever the step, so that buckets are counted from the epoch as
+    /// DataFusion's `date_bin` counts them.
+    fn time_bucket(&self, out: &mut String, expr: &str, step: u64) {
+        let _ = write!(out, "toStartOfInterval({expr}, INTERVAL {step} SECOND)");
+    }
+
+    fn int_quotient(&self, out: &mut String, num: &str, den: &str) {
+        let _ = write!(out, "intDiv({num}, {den})");
+    }
 }

@@ -96,4 +96,18 @@ impl Dialect for DataFusion {
     fn float(&self, out: &mut String, expr: &str) {
         let _ = write!(out, "CAST({expr} AS DOUBLE)");
     }
+
+    /// Quoted like columns; the embedded store registers each table under its own name.
+    fn table(&self, out: &mut String, name: &str) {
+        let _ = write!(out, "\"{name}\"");
+    }
+
+    /// `date_bin` counts buckets from the Unix epoch unless told otherwise.
+    fn time_bucket(&self, out: &mut String, expr: &str, step: u64) {
+        let _ = write!(out, "date_bin(INTERVAL '{step} seconds', {expr})");
+    }
+
+    fn int_quotient(&self, out: &mut String, num: &str, den: &str) {
+        let _ = write!(out, "{num} / {den}");
+    }
 }

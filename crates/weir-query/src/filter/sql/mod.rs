@@ -54,6 +54,13 @@ pub trait Dialect: std::fmt::Debug {
     fn int_div(&self, out: &mut String, expr: &str, by: u64);
     /// The integer expression `expr` as a 64-bit float.
     fn float(&self, out: &mut String, expr: &str);
+    /// A reference to the table called `name` (ASCII lower case, digits and `_`).
+    fn table(&self, out: &mut String, name: &str);
+    /// The start of the bucket of `step` seconds (counted from the Unix epoch) holding the time
+    /// expression `expr`, as a time.
+    fn time_bucket(&self, out: &mut String, expr: &str, step: u64);
+    /// The integer expression `num` divided by the integer expression `den` (never zero), truncated.
+    fn int_quotient(&self, out: &mut String, num: &str, den: &str);
 }
 
 /// `expr` as a SQL condition in `dialect`.

@@ -1,0 +1,102 @@
+//! Ranking keys by their traffic, in the engine: only the top keys come back.
+//!
+//! By total, one grouped sum. By maximum or 95th percentile over buckets, the engine first sums each
+//! key's traffic per bucket; the maximum is then a `MAX`, and the percentile the bucket ranked
+//! [`p95_rank`] from the top by `ROW_NUMBER()`: a key with fewer busy buckets than that rank has a
+//! percentile of zero, which is what zero-filling its empty buckets would give. An average over buckets
+//! ranks as the total does (it is the total divided by the number of buckets).
+//!
+//! With a direction, keys rank by the sum of both directions' values.
+
+use weir_flow::Field;
+
+use super::error::QueryError;
+use super::exec::Exec;
+use super::measure::{Side, p95_rank};
+use super::query::{Agg, Metric};
+use super::step::points;
+use crate::backend::Value;
+
+/// A key and its value per side (volumes, before any rate or average).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ranked {
+    /// One value per dimension.
+    pub key: Vec<Value>,
+    /// The value on each side (only the first is used without a direction).
+    pub value: [u64; 2],
+}
+
+/// The `limit` keys of `dims` with the most `metric` by `agg`, largest first (ties by key, ascending).
+pub fn rank(
+    x: &mut Exec<'_>,
+    dims: &[Field],
+    metric: Metric,
+    agg: Agg,
+    limit: usize,
+) -> Result<Vec<Ranked>, QueryError> {
+    let s = x.sql;
+    let keys = s.cols(dims);
+    let traffic = s.traffic(metric);
+    let from = s.source(x.table, x.range, None);
+    let order = format!("ORDER BY {} DESC NULLS LAST, {keys} LIMIT {limit}", s.score("a"));
+    let step = x.step.unwrap_or(1);
+    let per_bucket = || {
+        format!(
+            "SELECT {keys}, {} AS t, {} {from} GROUP BY {keys}, t",
+            s.bucket(step),
+            s.sums(&traffic, None, "v")
+        )
+    };
+    let sql = match agg {
+        Agg::Total | Agg::Avg => {
+            format!(
+                "SELECT {keys}, {} {from} GROUP BY {keys} {order}",
+                s.sums(&traffic, None, "a")
+            )
+        }
+        Agg::Max => format!(
+            "SELECT {keys}, {} FROM ({}) AS b GROUP BY {keys} {order}",
+            s.per_side("a", |side| format!("MAX({})", s.alias("v", side))),
+            per_bucket()
+        ),
+        Agg::P95 => {
+            let rank = p95_rank(points(x.range, step));
+            let numbered = s.per_side("r", |side| {
+                format!(
+                    "ROW_NUMBER() OVER (PARTITION BY {keys} ORDER BY {} DESC NULLS LAST)",
+                    s.alias("v", side)
+                )
+            });
+            let values = Side::of(s.query.direction)
+                .iter()
+                .map(|&side| s.alias("v", side))
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!(
+                "SELECT {keys}, {} FROM (SELECT {keys}, {values}, {numbered} FROM ({}) AS b) AS w GROUP BY {keys} {order}",
+                s.per_side("a", |side| format!(
+                    "MAX(CASE WHEN {} = {rank} THEN {} END)",
+                    s.alias("r", side),
+                    s.alias("v", side)
+                )),
+                per_bucket()
+            )
+        }
+    };
+    let sides = Side::of(s.query.direction).len();
+    let rows = x.run(sql, dims.len() + sides)?;
+    rows.into_iter()
+        .map(|row| {
+            let mut value = [0; 2];
+            for (i, v) in value.iter_mut().enumerate().take(sides) {
+                *v = x.count(&row[dims.len() + i])?;
+            }
+            let mut key = row;
+            key.truncate(dims.len());
+            if key.contains(&Value::Null) {
+                return Err(x.bad("a key with a null value"));
+            }
+            Ok(Ranked { key, value })
+        })
+        .collect()
+}

@@ -1,0 +1,154 @@
+//! The tables flows are stored in: the raw table and its rollups, described once for the planner and every
+//! backend.
+//!
+//! A rollup keeps `time_received` floored to its resolution and the columns the schema marks `rollup`, and
+//! sums `bytes`, `packets` and `flows` over the flows that share them. Its rows answer any question that
+//! only groups or filters on those columns, with a fraction of the rows to read.
+
+use weir_flow::{COLUMNS, FIELDS, Field, time::NANOS_PER_SEC};
+
+/// Default retention of the raw table: 15 days.
+pub const RAW_RETENTION: u64 = 15 * 86_400;
+/// Default retention of the 1-minute rollup: 90 days.
+pub const MINUTE_RETENTION: u64 = 90 * 86_400;
+/// Default retention of the 1-hour rollup: 730 days.
+pub const HOUR_RETENTION: u64 = 730 * 86_400;
+
+/// A set of schema fields, one bit per column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FieldSet(u128);
+
+const _: () = assert!(COLUMNS.len() <= 128, "FieldSet holds at most 128 columns");
+
+impl FieldSet {
+    /// Every column of the schema.
+    pub fn all() -> FieldSet {
+        FIELDS.iter().copied().collect()
+    }
+
+    /// Adds `field`.
+    pub fn insert(&mut self, field: Field) {
+        self.0 |= 1 << field as u32;
+    }
+
+    /// Whether `field` is in the set.
+    pub fn contains(self, field: Field) -> bool {
+        self.0 & (1 << field as u32) != 0
+    }
+
+    /// The fields of `self` not in `other`, in schema order.
+    pub fn missing_from(self, other: FieldSet) -> impl Iterator<Item = Field> {
+        FIELDS
+            .iter()
+            .copied()
+            .filter(move |&f| self.contains(f) && !other.contains(f))
+    }
+}
+
+impl FromIterator<Field> for FieldSet {
+    fn from_iter<I: IntoIterator<Item = Field>>(iter: I) -> FieldSet {
+        let mut set = FieldSet::default();
+        iter.into_iter().for_each(|f| set.insert(f));
+        set
+    }
+}
+
+/// One stored table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    /// The table's name, which is also its directory in the embedded store (`flows`, `flows_1m`).
+    pub name: String,
+    /// Rollups: the width of a row's time bucket, in seconds. `None` for the raw table (one row per flow).
+    pub resolution: Option<u64>,
+    /// Columns that hold one value per row as received, and so can be filtered and grouped on. In a rollup
+    /// `bytes`, `packets` and `flows` are sums and are not among them.
+    pub columns: FieldSet,
+    /// How long rows are kept, in seconds; `None` keeps them forever.
+    pub retention: Option<u64>,
+}
+
+impl Table {
+    /// The raw table `flows`: every column of every flow.
+    pub fn raw(retention: Option<u64>) -> Table {
+        Table {
+            name: "flows".into(),
+            resolution: None,
+            columns: FieldSet::all(),
+            retention,
+        }
+    }
+
+    /// A rollup called `name`, with rows of `resolution` seconds (at least 1) keyed by the schema's rollup
+    /// columns.
+    pub fn rollup(name: impl Into<String>, resolution: u64, retention: Option<u64>) -> Table {
+        Table {
+            name: name.into(),
+            resolution: Some(resolution.max(1)),
+            columns: FIELDS.iter().copied().filter(|f| f.column().rollup).collect(),
+            retention,
+        }
+    }
+
+    /// The tables the store keeps by default: `flows` (15 days), `flows_1m` (90 days), `flows_1h` (2 years).
+    pub fn defaults() -> Vec<Table> {
+        vec![
+            Table::raw(Some(RAW_RETENTION)),
+            Table::rollup("flows_1m", 60, Some(MINUTE_RETENTION)),
+            Table::rollup("flows_1h", 3600, Some(HOUR_RETENTION)),
+        ]
+    }
+
+    /// Whether this is the raw table.
+    pub fn is_raw(&self) -> bool {
+        self.resolution.is_none()
+    }
+
+    /// The resolution in nanoseconds; 1 for the raw table, whose times are exact.
+    pub fn resolution_ns(&self) -> u64 {
+        self.resolution.map_or(1, |s| s.saturating_mul(NANOS_PER_SEC))
+    }
+
+    /// Whether rows from `from` (ns) on are still kept at `now` (ns).
+    pub fn keeps(&self, from: u64, now: u64) -> bool {
+        self.retention
+            .is_none_or(|secs| from >= now.saturating_sub(secs.saturating_mul(NANOS_PER_SEC)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rollups_keep_the_schema_rollup_columns_only() {
+        let t = Table::rollup("flows_1m", 60, None);
+        assert!(t.columns.contains(Field::time_received));
+        assert!(t.columns.contains(Field::dst_as));
+        assert!(!t.columns.contains(Field::src_addr));
+        assert!(!t.columns.contains(Field::bytes));
+        assert!(Table::raw(None).columns.contains(Field::extra_fields));
+        assert_eq!(t.resolution_ns(), 60_000_000_000);
+        assert_eq!(Table::raw(None).resolution_ns(), 1);
+    }
+
+    #[test]
+    fn retention_counts_back_from_now() {
+        let t = Table::rollup("flows_1m", 60, Some(100));
+        let now = 1_000 * NANOS_PER_SEC;
+        assert!(t.keeps(900 * NANOS_PER_SEC, now));
+        assert!(!t.keeps(899 * NANOS_PER_SEC, now));
+        assert!(Table::raw(None).keeps(0, now));
+    }
+
+    #[test]
+    fn field_sets_list_what_the_other_lacks() {
+        let want: FieldSet = [Field::src_addr, Field::proto, Field::bytes]
+            .into_iter()
+            .collect();
+        let have = Table::rollup("r", 60, None).columns;
+        assert_eq!(
+            want.missing_from(have).collect::<Vec<_>>(),
+            [Field::src_addr, Field::bytes]
+        );
+    }
+}
