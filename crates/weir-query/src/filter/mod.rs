@@ -71,6 +71,7 @@ pub use ast::{CmpOp, Derived, Expr, Net, Pred};
 pub use error::FilterError;
 pub use parser::MAX_DEPTH;
 pub use sql::{ClickHouse, DataFusion, Dialect};
+pub use value::time as parse_time;
 
 /// Parses and checks a filter against the schema, and compiles it.
 ///

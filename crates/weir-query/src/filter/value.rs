@@ -148,7 +148,7 @@ pub(crate) const MAX_TIME: u64 = i64::MAX as u64;
 
 /// A time: nanoseconds since the epoch as an integer, or RFC 3339 (`2024-03-01T12:00:00Z`,
 /// `2024-03-01T12:00:00.250+09:00`; a date alone is its midnight UTC; no offset means UTC).
-pub(crate) fn time(text: &str) -> Result<u64, String> {
+pub fn time(text: &str) -> Result<u64, String> {
     let ns = if text.bytes().all(|b| b.is_ascii_digit()) {
         text.parse::<u64>()
             .map_err(|_| format!("`{text}` is too large"))?
