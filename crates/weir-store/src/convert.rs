@@ -65,7 +65,7 @@ pub fn to_record_batch(batch: &FlowBatch) -> Result<RecordBatch, ArrowError> {
 }
 
 /// A time as Arrow's signed nanoseconds; times past 2262 (garbage from an exporter) saturate.
-fn nanos(t: u64) -> i64 {
+pub(crate) fn nanos(t: u64) -> i64 {
     i64::try_from(t).unwrap_or(i64::MAX)
 }
 

@@ -2,4 +2,5 @@
 //! queried through DataFusion behind the storage interface of `weir-query`.
 
 pub mod convert;
+pub mod rollup;
 pub mod schema;
