@@ -19,7 +19,9 @@ pub struct Server {
 }
 
 impl Server {
+    /// Starts `weir serve` writing NDJSON to `output`, with the store only when `extra` names its `--data`.
     pub fn start(output: &str, extra: &[&str]) -> Self {
+        let store: &[&str] = if extra.contains(&"--data") { &[] } else { &["--no-store"] };
         let mut child = weir()
             .args([
                 "serve",
@@ -33,6 +35,7 @@ impl Server {
                 output,
             ])
             .args(["--readers", "2", "--shards", "2"])
+            .args(store)
             .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
