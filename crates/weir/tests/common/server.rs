@@ -21,7 +21,11 @@ pub struct Server {
 impl Server {
     /// Starts `weir serve` writing NDJSON to `output`, with the store only when `extra` names its `--data`.
     pub fn start(output: &str, extra: &[&str]) -> Self {
-        let store: &[&str] = if extra.contains(&"--data") { &[] } else { &["--no-store"] };
+        let store: &[&str] = if extra.contains(&"--data") {
+            &[]
+        } else {
+            &["--no-store"]
+        };
         let mut child = weir()
             .args([
                 "serve",
@@ -41,13 +45,7 @@ impl Server {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let (tx, log) = mpsc::channel();
-        let stderr = child.stderr.take().unwrap();
-        thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
+        let log = lines(child.stderr.take().unwrap());
         let (mut udp, mut tcp, mut http) = (None, None, None);
         while udp.is_none() || tcp.is_none() || http.is_none() {
             let line = log
@@ -75,20 +73,12 @@ impl Server {
     }
 
     pub fn get(&self, path: &str) -> String {
-        let mut s = TcpStream::connect(&self.http).unwrap();
-        write!(s, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").unwrap();
-        let mut resp = String::new();
-        s.read_to_string(&mut resp).unwrap();
-        let (head, body) = resp.split_once("\r\n\r\n").unwrap();
-        assert!(head.starts_with("HTTP/1.0 200"), "{head}");
-        body.to_owned()
+        get(&self.http, path)
     }
 
     /// The value of the sample line that starts with `series` (name and labels), if any.
     pub fn metric(&self, series: &str) -> Option<u64> {
-        self.get("/metrics")
-            .lines()
-            .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
+        metric_at(&self.http, series)
     }
 
     pub fn wait_for_metric(&self, series: &str, want: u64) {
@@ -135,4 +125,47 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
     }
+}
+
+/// The lines of a child's output, as they come.
+pub fn lines(stream: impl Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, log) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    log
+}
+
+/// The `addr=` of the first log line that contains `marker`.
+pub fn addr_of(log: &mpsc::Receiver<String>, marker: &str) -> String {
+    loop {
+        let line = log
+            .recv_timeout(Duration::from_secs(10))
+            .expect("weir serve starts");
+        if line.contains(marker) {
+            if let Some(a) = line.split_whitespace().find_map(|w| w.strip_prefix("addr=")) {
+                return a.to_owned();
+            }
+        }
+    }
+}
+
+/// The body of `GET path` from the HTTP listener at `http`.
+pub fn get(http: &str, path: &str) -> String {
+    let mut s = TcpStream::connect(http).unwrap();
+    write!(s, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    let (head, body) = resp.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.0 200"), "{head}");
+    body.to_owned()
+}
+
+/// The value of the sample line that starts with `series` on the `/metrics` of `http`, if any.
+pub fn metric_at(http: &str, series: &str) -> Option<u64> {
+    get(http, "/metrics")
+        .lines()
+        .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
 }
