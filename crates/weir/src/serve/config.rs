@@ -21,11 +21,7 @@ pub struct ServeConfig {
     pub tcp_max_connections: usize,
     /// How long a TCP connection may stay silent before it is closed.
     pub tcp_idle_timeout: Duration,
-    /// Whether flows go to the embedded store.
-    pub store: bool,
-    /// The embedded store's directory.
-    pub data_dir: PathBuf,
-    /// Where a copy of every flow goes as NDJSON, if anywhere.
+    /// Where every flow goes as NDJSON, if anywhere.
     pub output: Option<Output>,
     /// Exporters allowed to send; empty allows every exporter.
     pub allow: Vec<Cidr>,
@@ -58,9 +54,7 @@ impl Default for ServeConfig {
             listen_tcp: vec![SocketAddr::new(any, 4739)],
             tcp_max_connections: 256,
             tcp_idle_timeout: Duration::from_secs(600),
-            store: true,
-            data_dir: PathBuf::from("weir-data"),
-            output: None,
+            output: Some(Output::File(PathBuf::from("weir-data/flows.ndjson"))),
             allow: Vec::new(),
             http: Some(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8080)),
             readers: cores,

@@ -65,7 +65,6 @@ struct File {
     collector: Collector,
     limits: Limits,
     http: Http,
-    store: Store,
     output: OutputSection,
 }
 
@@ -109,14 +108,6 @@ struct Limits {
 struct Http {
     listen: Option<SocketAddr>,
     enabled: Option<bool>,
-}
-
-/// `[store]`: the embedded store.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-struct Store {
-    enabled: Option<bool>,
-    dir: Option<PathBuf>,
 }
 
 /// `[output]`: a copy of every flow as NDJSON.
@@ -201,7 +192,7 @@ pub fn parse_size(s: &str) -> Option<u64> {
 /// Formats bytes the way [`parse_size`] reads them, in the largest unit that divides them.
 pub fn format_size(n: u64) -> String {
     for (shift, unit) in [(40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")] {
-        if n != 0 && n % (1 << shift) == 0 {
+        if n != 0 && n.is_multiple_of(1 << shift) {
             return format!("\"{}{unit}\"", n >> shift);
         }
     }
@@ -214,7 +205,6 @@ impl File {
             collector: k,
             limits: l,
             http,
-            store,
             output,
         } = self;
         set(&mut c.listen, k.listen);
@@ -258,10 +248,6 @@ impl File {
         if http.enabled == Some(false) {
             c.http = None;
         }
-        if let Some(dir) = store.dir {
-            c.data_dir = dir;
-        }
-        set(&mut c.store, store.enabled);
         if let Some(ndjson) = output.ndjson {
             c.output = match ndjson.parse::<Output>() {
                 _ if ndjson.is_empty() => None,
@@ -336,14 +322,9 @@ pending_hold = "{pending_hold}"
 listen = "{http}"
 enabled = true
 
-[store]
-# The embedded store: Parquet files under `dir`, queried with `weir query --data DIR`.
-enabled = true
-dir = "{data_dir}"
-
 [output]
-# A copy of every flow as NDJSON, appended to this file ("-" for standard output); "" for none.
-ndjson = ""
+# Every flow as NDJSON, appended to this file ("-" for standard output); "" for none.
+ndjson = "{ndjson}"
 "#,
         listen = addrs(&c.listen),
         listen_tcp = addrs(&c.listen_tcp),
@@ -361,7 +342,10 @@ ndjson = ""
         max_fields = c.limits.max_template_fields,
         max_pending = format_size(c.limits.max_pending_bytes as u64),
         pending_hold = secs(Duration::from_nanos(c.limits.pending_hold_ns)),
-        data_dir = c.data_dir.display(),
+        ndjson = c.output.as_ref().map_or_else(String::new, |o| match o {
+            Output::Stdout => "-".to_owned(),
+            Output::File(p) => p.display().to_string(),
+        }),
     )
 }
 
@@ -391,7 +375,7 @@ mod tests {
         let c = applied(
             "[collector]\nlisten = [\"127.0.0.1:9995\"]\nallow = [\"192.0.2.0/24\"]\nqueue_bytes = \"8MiB\"\n\
              tcp_idle_timeout = \"90s\"\n[limits]\npending_hold = \"2m\"\n[http]\nenabled = false\n\
-             [store]\ndir = \"/var/lib/weir\"\n[output]\nndjson = \"-\"\n",
+             [output]\nndjson = \"-\"\n",
         )
         .unwrap();
         assert_eq!(c.listen, ["127.0.0.1:9995".parse::<SocketAddr>().unwrap()]);
@@ -400,7 +384,6 @@ mod tests {
         assert_eq!(c.tcp_idle_timeout, Duration::from_secs(90));
         assert_eq!(c.limits.pending_hold_ns, 120_000_000_000);
         assert_eq!(c.http, None);
-        assert_eq!(c.data_dir, PathBuf::from("/var/lib/weir"));
         assert_eq!(c.output, Some(Output::Stdout));
         let d = ServeConfig::default();
         assert_eq!(

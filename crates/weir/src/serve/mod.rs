@@ -68,13 +68,8 @@ pub struct ServeArgs {
     /// here win over the file.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// Directory of the embedded store. Default: ./weir-data.
-    #[arg(long, value_name = "DIR")]
-    data: Option<PathBuf>,
-    /// Do not store flows (with --output, the collector only writes NDJSON).
-    #[arg(long)]
-    no_store: bool,
-    /// Also write every flow as NDJSON to this file, appending; `-` for standard output.
+    /// Where to write flows as NDJSON, appending; `-` for standard output. Default:
+    /// weir-data/flows.ndjson.
     #[arg(long, value_name = "FILE|-")]
     output: Option<Output>,
     /// Accept datagrams only from exporters in this prefix (e.g. 192.0.2.0/24); repeat for several.
@@ -115,12 +110,6 @@ impl ServeArgs {
         }
         if let Some(secs) = self.tcp_idle_timeout {
             c.tcp_idle_timeout = Duration::from_secs(secs);
-        }
-        if let Some(dir) = &self.data {
-            c.data_dir.clone_from(dir);
-        }
-        if self.no_store {
-            c.store = false;
         }
         if self.output.is_some() {
             c.output.clone_from(&self.output);
@@ -212,8 +201,9 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         stats: sink_stats.clone(),
     }
     .spawn(output)?;
-    if let Some(output) = &config.output {
-        info!(output = %output, "Writing flows as NDJSON.");
+    match &config.output {
+        Some(output) => info!(output = %output, "Writing flows as NDJSON."),
+        None => warn!("No output: flows are decoded and counted, not written."),
     }
 
     let mut shard_queues = Vec::new();

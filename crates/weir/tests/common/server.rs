@@ -19,13 +19,8 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts `weir serve` writing NDJSON to `output`, with the store only when `extra` names its `--data`.
+    /// Starts `weir serve` writing NDJSON to `output`.
     pub fn start(output: &str, extra: &[&str]) -> Self {
-        let store: &[&str] = if extra.contains(&"--data") {
-            &[]
-        } else {
-            &["--no-store"]
-        };
         let mut child = weir()
             .args([
                 "serve",
@@ -39,7 +34,6 @@ impl Server {
                 output,
             ])
             .args(["--readers", "2", "--shards", "2"])
-            .args(store)
             .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -144,10 +138,11 @@ pub fn addr_of(log: &mpsc::Receiver<String>, marker: &str) -> String {
         let line = log
             .recv_timeout(Duration::from_secs(10))
             .expect("weir serve starts");
-        if line.contains(marker) {
-            if let Some(a) = line.split_whitespace().find_map(|w| w.strip_prefix("addr=")) {
-                return a.to_owned();
-            }
+        if !line.contains(marker) {
+            continue;
+        }
+        if let Some(a) = line.split_whitespace().find_map(|w| w.strip_prefix("addr=")) {
+            return a.to_owned();
         }
     }
 }
