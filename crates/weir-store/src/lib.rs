@@ -2,5 +2,10 @@
 //! queried through DataFusion behind the storage interface of `weir-query`.
 
 pub mod convert;
+mod error;
+pub mod files;
+pub mod layout;
 pub mod rollup;
 pub mod schema;
+
+pub use error::StoreError;
