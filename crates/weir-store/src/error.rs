@@ -43,6 +43,9 @@ pub enum StoreError {
         /// The configured reserve (`min_free_bytes`).
         reserve: u64,
     },
+    /// The store's settings cannot work.
+    #[error("store settings: {0}")]
+    Config(String),
     /// The buffer of flows waiting for disk is full: the batch was dropped.
     #[error("store buffer full ({buffered} flows waiting for disk): dropped {dropped} flows")]
     BufferFull {

@@ -5,7 +5,18 @@ pub mod convert;
 mod error;
 pub mod files;
 pub mod layout;
+mod maintenance;
+mod merge;
+mod pending;
+mod recovery;
 pub mod rollup;
 pub mod schema;
+mod stats;
+mod store;
+mod table;
 
 pub use error::StoreError;
+pub use maintenance::{MaintainReport, Maintenance};
+pub use recovery::Recovery;
+pub use stats::StoreStats;
+pub use store::{Store, StoreConfig, now_ns};

@@ -1,0 +1,227 @@
+//! Background upkeep of the files: merging the parts of a partition, and retention.
+//!
+//! Each flush adds a part per partition and table, so a partition collects many small files. Merging
+//! follows two rules: when a partition holds more than `merge_parts` parts, they become one merged file;
+//! when it holds more than `merge_parts` merged files, or it is complete (its end is `settle` in the past)
+//! and holds more than one file, everything becomes one file. Parts are merged a few dozen at a time while
+//! the partition fills, and each complete partition ends as one file sorted by time.
+//!
+//! A merge writes its output first and deletes its inputs after; the output's name gives the range of
+//! sequence numbers it replaces, so a crash in between leaves inputs that readers skip and the next open
+//! deletes. Retention deletes whole partitions whose end is older than the table keeps.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::error::StoreError;
+use crate::files::{PartWriter, free_bytes, sync_dir};
+use crate::layout::{self, FileName, Partition};
+use crate::merge::{MergeError, Sink, file_source, merge};
+use crate::rollup::Rollup;
+use crate::stats::{StoreStats, add};
+use crate::table::TableFiles;
+
+/// What one maintenance run did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct MaintainReport {
+    /// Merged files written.
+    pub merged: Vec<PathBuf>,
+    /// Files deleted by retention.
+    pub expired: Vec<PathBuf>,
+    /// Files moved to quarantine (from, to).
+    pub quarantined: Vec<(PathBuf, PathBuf)>,
+}
+
+/// State shared by the store and its maintenance.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub dir: PathBuf,
+    pub tables: Vec<TableFiles>,
+    pub merge_parts: usize,
+    pub settle_ns: u64,
+    pub min_free_bytes: u64,
+    pub stats: Arc<StoreStats>,
+    /// Held while files are created or deleted, so that a merge never lists a partition while a part with a
+    /// lower sequence number than the newest is still being written (its name would fall inside the merge's
+    /// range), and retention never deletes a directory a flush is writing into.
+    files: Mutex<()>,
+}
+
+impl Shared {
+    pub fn new(
+        dir: PathBuf,
+        tables: Vec<TableFiles>,
+        merge_parts: usize,
+        settle_ns: u64,
+        min_free_bytes: u64,
+        stats: Arc<StoreStats>,
+    ) -> Shared {
+        Shared {
+            dir,
+            tables,
+            merge_parts: merge_parts.max(1),
+            settle_ns,
+            min_free_bytes,
+            stats,
+            files: Mutex::new(()),
+        }
+    }
+
+    pub fn lock(&self) -> MutexGuard<'_, ()> {
+        self.files.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// A handle that merges and expires files; cheap to clone and usable from another thread than the store's,
+/// so that a long merge never holds up flushes.
+#[derive(Debug, Clone)]
+pub struct Maintenance {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl Maintenance {
+    /// Merges what needs merging and applies retention as of `now_ns`. Every partition is tried even when
+    /// one fails; the first error is returned after the rest is done. A file that cannot be read is moved to
+    /// quarantine and the merge it was part of is retried at the next run.
+    pub fn run(&self, now_ns: u64) -> Result<MaintainReport, StoreError> {
+        let s = &*self.shared;
+        let mut report = MaintainReport::default();
+        let mut first_error = None;
+        for table in &s.tables {
+            let partitions = match layout::partitions(&table.dir) {
+                Ok(p) => p,
+                Err(e) => {
+                    add(&s.stats.maintenance_errors, 1);
+                    first_error.get_or_insert(e);
+                    continue;
+                }
+            };
+            for p in partitions {
+                let done = if table.table.keeps(p.end, now_ns) {
+                    self.merge_partition(table, &p, now_ns, &mut report)
+                } else {
+                    self.expire(&p, &mut report)
+                };
+                if let Err(e) = done {
+                    add(&s.stats.maintenance_errors, 1);
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(report),
+        }
+    }
+
+    fn expire(&self, p: &Partition, report: &mut MaintainReport) -> Result<(), StoreError> {
+        let _files = self.shared.lock();
+        let entries = fs::read_dir(&p.dir).map_err(StoreError::io(&p.dir))?;
+        for entry in entries {
+            let path = entry.map_err(StoreError::io(&p.dir))?.path();
+            fs::remove_file(&path).map_err(StoreError::io(&path))?;
+            add(&self.shared.stats.files_deleted_retention, 1);
+            report.expired.push(path);
+        }
+        fs::remove_dir(&p.dir).map_err(StoreError::io(&p.dir))?;
+        // An hour's directory sits in its day's: remove the day once its last hour is gone.
+        if p.rel.components().count() > 1
+            && let Some(parent) = p.dir.parent()
+        {
+            let _ = fs::remove_dir(parent);
+        }
+        Ok(())
+    }
+
+    fn merge_partition(
+        &self,
+        table: &TableFiles,
+        p: &Partition,
+        now_ns: u64,
+        report: &mut MaintainReport,
+    ) -> Result<(), StoreError> {
+        let s = &*self.shared;
+        let files = {
+            let _files = s.lock();
+            layout::contents(&p.dir)?.files
+        };
+        let (parts, merged): (Vec<_>, Vec<_>) =
+            files.iter().partition(|(n, _)| matches!(n, FileName::Part(_)));
+        let complete = p.end.saturating_add(s.settle_ns) <= now_ns;
+        let inputs: Vec<&(FileName, PathBuf)> =
+            if merged.len() > s.merge_parts || (complete && files.len() > 1) {
+                files.iter().collect()
+            } else if parts.len() > s.merge_parts {
+                // Merged files inside the parts' range (none, unless a merge was interrupted oddly) go in too, so
+                // that the output's range covers nothing it does not hold.
+                let (lo, hi) = (parts[0].0.seqs().0, parts[parts.len() - 1].0.seqs().1);
+                files
+                    .iter()
+                    .filter(|(n, _)| lo <= n.seqs().0 && n.seqs().1 <= hi)
+                    .collect()
+            } else {
+                return Ok(());
+            };
+        let first = inputs.iter().map(|(n, _)| n.seqs().0).min().unwrap_or(0);
+        let last = inputs.iter().map(|(n, _)| n.seqs().1).max().unwrap_or(0);
+        let size: u64 = inputs
+            .iter()
+            .filter_map(|(_, path)| fs::metadata(path).ok())
+            .map(|m| m.len())
+            .sum();
+        if free_bytes(&p.dir)? < s.min_free_bytes.saturating_add(size) {
+            // Not an error: the merge waits for space, and the files stay readable as they are.
+            return Ok(());
+        }
+        let out = p.dir.join(FileName::Merged(first, last).to_string());
+        let mut writer = PartWriter::create(out.clone(), table.schema.clone())?;
+        let mut sources = Vec::with_capacity(inputs.len());
+        let mut opened = Ok(());
+        for (_, path) in &inputs {
+            match file_source(path, &table.schema) {
+                Ok(src) => sources.push(src),
+                Err(e) => {
+                    opened = Err(e);
+                    break;
+                }
+            }
+        }
+        let merged = opened.and_then(|()| {
+            let sink = if table.table.is_raw() {
+                Sink::Raw(&mut writer)
+            } else {
+                Sink::Rollup(&mut writer, Rollup::new(table.table.resolution_ns()))
+            };
+            merge(sources, &table.schema, sink)
+        });
+        match merged {
+            Ok(_) => {}
+            Err(MergeError::Corrupt(path, error)) => {
+                drop(writer);
+                let moved = layout::quarantine(&s.dir, &path)?;
+                add(&s.stats.files_quarantined, 1);
+                tracing::error!(file = %path.display(), to = %moved.display(), %error, "Quarantined a file that cannot be read.");
+                report.quarantined.push((path, moved));
+                return Ok(());
+            }
+            Err(MergeError::Other(e)) => return Err(e),
+        }
+        let size = writer.commit()?;
+        add(&s.stats.merges, 1);
+        add(&s.stats.bytes_written, size);
+        report.merged.push(out);
+        let _files = s.lock();
+        for (_, path) in &inputs {
+            remove_input(path)?;
+        }
+        sync_dir(&p.dir)
+    }
+}
+
+fn remove_input(path: &Path) -> Result<(), StoreError> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(StoreError::io(path)(e)),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,257 @@
+//! Merging files of one partition into one, streaming.
+//!
+//! Every input is sorted by `time_received`, so the inputs are read side by side a batch at a time and
+//! merged by time (a k-way merge that moves whole runs: parts written one after the other barely overlap, so
+//! runs are long and mostly passed on as zero-copy slices). Memory holds one batch per input and one output
+//! chunk, never a whole file or partition. Raw rows go to the output as they come; rollup rows are
+//! re-aggregated, and a time bucket is written once every input has moved past it.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use arrow::array::{AsArray, RecordBatch};
+use arrow::buffer::ScalarBuffer;
+use arrow::compute::interleave_record_batch;
+use arrow::datatypes::{SchemaRef, TimestampNanosecondType};
+use arrow::error::ArrowError;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use crate::error::StoreError;
+use crate::files::PartWriter;
+use crate::rollup::Rollup;
+use crate::schema::TIME;
+
+/// Rows read from an input at a time.
+const READ_ROWS: usize = 8192;
+/// Rows gathered before they are passed on.
+const CHUNK_ROWS: usize = 65_536;
+/// Runs at least this long on average are passed on as slices; shorter ones are gathered into one batch.
+const LONG_RUN: usize = 256;
+
+/// Why a merge stopped.
+#[derive(Debug)]
+pub(crate) enum MergeError {
+    /// An input could not be read as Parquet: it belongs in quarantine.
+    Corrupt(PathBuf, StoreError),
+    /// Anything else (the output could not be written, an input has another schema); retried later.
+    Other(StoreError),
+}
+
+/// Where merged rows go.
+pub(crate) enum Sink<'a> {
+    /// Kept in memory, as zero-copy slices where runs are long.
+    Collect(&'a mut Vec<RecordBatch>),
+    /// Straight into the output file (raw table).
+    Raw(&'a mut PartWriter),
+    /// Re-aggregated at the rollup's resolution, then into the output file.
+    Rollup(&'a mut PartWriter, Rollup),
+}
+
+/// Batches of one input, in time order.
+pub(crate) type Source = Box<dyn Iterator<Item = Result<RecordBatch, MergeError>>>;
+
+/// Opens a file as a merge input, checking that it has the table's columns.
+pub(crate) fn file_source(path: &Path, schema: &SchemaRef) -> Result<Source, MergeError> {
+    let file = File::open(path).map_err(|e| MergeError::Other(StoreError::io(path)(e)))?;
+    let corrupt = |source| {
+        MergeError::Corrupt(
+            path.into(),
+            StoreError::Parquet {
+                path: path.into(),
+                source,
+            },
+        )
+    };
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(corrupt)?;
+    if !same_fields(builder.schema(), schema) {
+        let source = ArrowError::SchemaError("columns differ from the table's".into());
+        return Err(MergeError::Other(StoreError::Arrow {
+            path: path.into(),
+            source,
+        }));
+    }
+    let reader = builder.with_batch_size(READ_ROWS).build().map_err(corrupt)?;
+    let path = path.to_path_buf();
+    Ok(Box::new(reader.map(move |r| {
+        r.map_err(|source| {
+            MergeError::Corrupt(
+                path.clone(),
+                StoreError::Arrow {
+                    path: path.clone(),
+                    source,
+                },
+            )
+        })
+    })))
+}
+
+/// One input, positioned at its next row.
+struct Input {
+    source: Source,
+    batch: RecordBatch,
+    times: ScalarBuffer<i64>,
+    pos: usize,
+    /// Index of `batch` in the chunk being gathered, if it is there already.
+    in_chunk: Option<usize>,
+}
+
+impl Input {
+    fn new(source: Source, schema: &SchemaRef) -> Result<Option<Input>, MergeError> {
+        let mut input = Input {
+            source,
+            batch: RecordBatch::new_empty(schema.clone()),
+            times: ScalarBuffer::from(Vec::new()),
+            pos: 0,
+            in_chunk: None,
+        };
+        Ok(input.next_batch()?.then_some(input))
+    }
+
+    /// Loads the next non-empty batch; false at the end of the input.
+    fn next_batch(&mut self) -> Result<bool, MergeError> {
+        for batch in self.source.by_ref() {
+            let batch = batch?;
+            if batch.num_rows() == 0 {
+                continue;
+            }
+            let times = batch
+                .column_by_name(TIME)
+                .and_then(|c| c.as_primitive_opt::<TimestampNanosecondType>())
+                .map(|a| a.values().clone())
+                .ok_or_else(|| {
+                    let source = ArrowError::SchemaError(format!("no {TIME} column of nanosecond times"));
+                    MergeError::Other(StoreError::Arrow {
+                        path: PathBuf::new(),
+                        source,
+                    })
+                })?;
+            (self.batch, self.times, self.pos, self.in_chunk) = (batch, times, 0, None);
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    fn head(&self) -> i64 {
+        self.times[self.pos]
+    }
+}
+
+/// Whether two schemas have the same columns (names and types), whatever their metadata.
+fn same_fields(a: &SchemaRef, b: &SchemaRef) -> bool {
+    a.fields().len() == b.fields().len()
+        && a.fields()
+            .iter()
+            .zip(b.fields())
+            .all(|(x, y)| x.name() == y.name() && x.data_type() == y.data_type())
+}
+
+/// Rows gathered from the inputs, in time order, as runs of their batches.
+#[derive(Default)]
+struct Chunk {
+    batches: Vec<RecordBatch>,
+    runs: Vec<(usize, usize, usize)>,
+    rows: usize,
+}
+
+/// Merges `inputs` (each sorted by time) into `sink`; returns the rows read.
+pub(crate) fn merge(inputs: Vec<Source>, schema: &SchemaRef, mut sink: Sink<'_>) -> Result<u64, MergeError> {
+    let mut open = Vec::with_capacity(inputs.len());
+    for source in inputs {
+        open.extend(Input::new(source, schema)?);
+    }
+    let mut chunk = Chunk::default();
+    let mut rows = 0u64;
+    while !open.is_empty() {
+        let (mut best, mut bound) = (0, i64::MAX);
+        for i in 1..open.len() {
+            if open[i].head() < open[best].head() {
+                bound = open[best].head();
+                best = i;
+            } else {
+                bound = bound.min(open[i].head());
+            }
+        }
+        let input = &mut open[best];
+        let end = input.pos + input.times[input.pos..].partition_point(|&t| t <= bound);
+        let b = *input.in_chunk.get_or_insert_with(|| {
+            chunk.batches.push(input.batch.clone());
+            chunk.batches.len() - 1
+        });
+        chunk.runs.push((b, input.pos, end - input.pos));
+        chunk.rows += end - input.pos;
+        rows += (end - input.pos) as u64;
+        input.pos = end;
+        if end == input.times.len() && !input.next_batch()? {
+            open.swap_remove(best);
+        }
+        if chunk.rows >= CHUNK_ROWS {
+            let next = open.iter().map(Input::head).min();
+            emit(std::mem::take(&mut chunk), &mut sink, next)?;
+            open.iter_mut().for_each(|i| i.in_chunk = None);
+        }
+    }
+    emit(chunk, &mut sink, None)?;
+    Ok(rows)
+}
+
+/// Passes a chunk on; `next` is the earliest time any input still holds (`None`: the inputs are done).
+fn emit(chunk: Chunk, sink: &mut Sink<'_>, next: Option<i64>) -> Result<(), MergeError> {
+    let batches: Vec<RecordBatch> = if chunk.runs.len() * LONG_RUN <= chunk.rows {
+        chunk
+            .runs
+            .iter()
+            .map(|&(b, start, len)| chunk.batches[b].slice(start, len))
+            .collect()
+    } else {
+        let refs: Vec<&RecordBatch> = chunk.batches.iter().collect();
+        let indices: Vec<(usize, usize)> = chunk
+            .runs
+            .iter()
+            .flat_map(|&(b, start, len)| (start..start + len).map(move |r| (b, r)))
+            .collect();
+        let gathered =
+            interleave_record_batch(&refs, &indices).map_err(|source| arrow_error(sink, source))?;
+        vec![gathered]
+    };
+    match sink {
+        Sink::Collect(out) => {
+            out.extend(batches);
+            Ok(())
+        }
+        Sink::Raw(writer) => batches
+            .iter()
+            .try_for_each(|b| writer.write(b))
+            .map_err(MergeError::Other),
+        Sink::Rollup(writer, rollup) => {
+            for b in &batches {
+                rollup
+                    .add_record_batch(b)
+                    .map_err(|source| arrow_error_at(writer.path(), source))?;
+            }
+            let done = match next {
+                Some(t) => rollup.take_before(u64::try_from(t).unwrap_or(0)),
+                None => rollup.finish(),
+            }
+            .map_err(|source| arrow_error_at(writer.path(), source))?;
+            if done.num_rows() > 0 {
+                writer.write(&done).map_err(MergeError::Other)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+fn arrow_error(sink: &Sink<'_>, source: ArrowError) -> MergeError {
+    let path = match sink {
+        Sink::Collect(_) => Path::new(""),
+        Sink::Raw(w) | Sink::Rollup(w, _) => w.path(),
+    };
+    arrow_error_at(path, source)
+}
+
+fn arrow_error_at(path: &Path, source: ArrowError) -> MergeError {
+    MergeError::Other(StoreError::Arrow {
+        path: path.into(),
+        source,
+    })
+}
