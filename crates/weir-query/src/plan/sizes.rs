@@ -19,7 +19,8 @@ pub fn run(x: &mut Exec<'_>) -> Result<(Vec<String>, Vec<Vec<Value>>), QueryErro
     let (bytes, packets) = (s.col(Field::bytes), s.col(Field::packets));
     let mut size = String::new();
     s.d.int_quotient(&mut size, &bytes, &packets);
-    let past_last = BUCKETS[BUCKETS.len() - 1] + 1;
+    let mut past_last = String::new();
+    s.d.unsigned(&mut past_last, u64::from(BUCKETS[BUCKETS.len() - 1]) + 1);
     let sql = format!(
         "SELECT CASE WHEN {size} > {past_last} THEN {past_last} ELSE {size} END AS s, {} {} GROUP BY s",
         s.sums(&s.traffic(Metric::Packets), None, "v"),

@@ -93,4 +93,8 @@ impl Dialect for ClickHouse {
     fn int_quotient(&self, out: &mut String, num: &str, den: &str) {
         let _ = write!(out, "intDiv({num}, {den})");
     }
+
+    fn unsigned(&self, out: &mut String, value: u64) {
+        let _ = write!(out, "toUInt64({value})");
+    }
 }

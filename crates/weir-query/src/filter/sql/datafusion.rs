@@ -110,4 +110,9 @@ impl Dialect for DataFusion {
     fn int_quotient(&self, out: &mut String, num: &str, den: &str) {
         let _ = write!(out, "{num} / {den}");
     }
+
+    /// A bare integer is an `Int64`, and DataFusion widens `Int64` with `UInt64` to a decimal.
+    fn unsigned(&self, out: &mut String, value: u64) {
+        let _ = write!(out, "arrow_cast({value}, 'UInt64')");
+    }
 }

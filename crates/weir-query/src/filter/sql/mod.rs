@@ -61,6 +61,9 @@ pub trait Dialect: std::fmt::Debug {
     fn time_bucket(&self, out: &mut String, expr: &str, step: u64);
     /// The integer expression `num` divided by the integer expression `den` (never zero), truncated.
     fn int_quotient(&self, out: &mut String, num: &str, den: &str);
+    /// An integer literal typed as an unsigned 64-bit integer, so that a `CASE` mixing it with an unsigned
+    /// column stays an unsigned integer.
+    fn unsigned(&self, out: &mut String, value: u64);
 }
 
 /// `expr` as a SQL condition in `dialect`.
