@@ -248,7 +248,9 @@ impl World {
         } else {
             ipv4((a.v4 | (g as u32 & 0xffff)).to_be_bytes())
         };
-        let threat = h.is_multiple_of(THREAT_ONE_IN).then(|| self.threats[(g >> 60) as usize % self.threats.len()]);
+        let threat = h
+            .is_multiple_of(THREAT_ONE_IN)
+            .then(|| self.threats[(g >> 60) as usize % self.threats.len()]);
         Endpoint {
             addr,
             side: Side::Remote { asn },
