@@ -101,3 +101,21 @@ fn an_empty_store_answers_zero() {
             .is_empty()
     );
 }
+
+#[test]
+fn async_callers_get_an_error_instead_of_a_panic_and_may_drop_the_engine() {
+    let dir = Dir::new("async");
+    write_store(&dir.0, &flows(100), 1);
+    let outer = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    outer.block_on(async {
+        let engine = engine(&dir, EngineConfig::default());
+        let e = run_at(&engine, &Table::defaults(), &listing(10), NOW).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "flows: query engine error: queries block: run them on a blocking thread, not in async code"
+        );
+        drop(engine);
+    });
+}

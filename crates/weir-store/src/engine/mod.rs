@@ -40,8 +40,9 @@ const ATTEMPTS: usize = 4;
 pub struct EngineConfig {
     /// A statement running longer fails with [`BackendErrorKind::Timeout`] (default 60 s).
     pub time_limit: Duration,
-    /// Memory DataFusion may hold for one statement's sorts, groups and joins, in bytes (default 1 GiB);
-    /// beyond it, it spills to the temporary directory or fails with [`BackendErrorKind::TooLarge`].
+    /// Memory DataFusion may hold for the sorts, groups and joins of all running statements together, in
+    /// bytes (default 1 GiB); beyond it, it spills to the temporary directory or fails with
+    /// [`BackendErrorKind::TooLarge`].
     pub memory_limit: usize,
     /// A statement returning more rows fails with [`BackendErrorKind::TooLarge`] (default 1 million).
     pub max_rows: usize,
@@ -83,8 +84,18 @@ pub struct Embedded {
     dir: PathBuf,
     config: EngineConfig,
     tables: Vec<Table>,
-    runtime: tokio::runtime::Runtime,
+    /// Always `Some` until dropped.
+    runtime: Option<tokio::runtime::Runtime>,
     env: Arc<RuntimeEnv>,
+}
+
+impl Drop for Embedded {
+    /// Without waiting for the runtime's threads, so that the engine may be dropped from async code too.
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
 }
 
 impl fmt::Debug for Embedded {
@@ -128,7 +139,7 @@ impl Embedded {
             dir,
             config,
             tables,
-            runtime,
+            runtime: Some(runtime),
             env,
         })
     }
@@ -203,6 +214,18 @@ impl Backend for Embedded {
     }
 
     fn query(&self, table: &Table, range: TimeRange, sql: &str) -> Result<Rows, BackendError> {
+        let Some(runtime) = &self.runtime else {
+            return Err(BackendError::new(
+                BackendErrorKind::Engine,
+                "the engine is shut down",
+            ));
+        };
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(BackendError::new(
+                BackendErrorKind::Engine,
+                "queries block: run them on a blocking thread, not in async code",
+            ));
+        }
         let schema = if table.is_raw() {
             schema::raw_schema()
         } else {
@@ -223,8 +246,7 @@ impl Backend for Embedded {
             };
             let left = deadline.saturating_duration_since(Instant::now());
             let run = session::run(statement, self.env.clone(), self.config.partitions);
-            let result = self
-                .runtime
+            let result = runtime
                 .block_on(async { tokio::time::timeout(left, run).await })
                 .map_err(|_| self.timeout())?;
             match result {

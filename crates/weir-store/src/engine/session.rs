@@ -49,7 +49,13 @@ pub async fn run(
     runtime: Arc<RuntimeEnv>,
     partitions: usize,
 ) -> Result<(Vec<String>, Vec<Vec<Value>>), Failure> {
-    let config = SessionConfig::new().with_target_partitions(partitions.max(1));
+    // Filters (and the running threshold of a top-K sort) are applied while decoding, so columns of
+    // rows a filter drops are never decoded: flows are wide, and listings and filtered queries read
+    // several times faster this way, while full scans cost the same.
+    let config = SessionConfig::new()
+        .with_target_partitions(partitions.max(1))
+        .set_bool("datafusion.execution.parquet.pushdown_filters", true)
+        .set_bool("datafusion.execution.parquet.reorder_filters", true);
     let ctx = SessionContext::new_with_config_rt(config, runtime);
     register(&ctx, &s).map_err(|e| Failure::Query(engine(&e)))?;
     let frame = ctx.sql(s.sql).await.map_err(|e| Failure::Query(engine(&e)))?;
