@@ -10,8 +10,10 @@
 mod catalogue;
 mod clock;
 mod generator;
+mod parquet;
 mod pcap;
 mod random;
+mod store;
 mod world;
 
 use std::fs::File;
@@ -22,18 +24,20 @@ use std::time::Instant;
 use anyhow::Context as _;
 use clap::{ArgGroup, Args};
 use weir_flow::FlowBatch;
-use weir_flow::time::{NANOS_PER_SEC, days_from_civil};
+use weir_query::filter::parse_time;
 
 use crate::flow_output::write_ndjson;
 use generator::Generator;
+use parquet::ParquetOutput;
 use pcap::PcapOutput;
+use store::StoreOutput;
 
 /// Flows per batch.
 const BATCH_ROWS: usize = 65_536;
 
 /// Arguments of `weir bench data`.
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("output").required(true).args(["ndjson", "pcap"])))]
+#[command(group(ArgGroup::new("output").required(true).args(["out", "parquet", "ndjson", "pcap"])))]
 pub struct DataArgs {
     /// Flows to make.
     #[arg(long, default_value_t = 1_000_000)]
@@ -41,12 +45,20 @@ pub struct DataArgs {
     /// Seed of the generator: the same seed makes the same flows.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// When the window of receive times starts: an RFC 3339 time in UTC, or a date.
-    #[arg(long, value_name = "TIME", default_value = "2026-11-02T00:00:00Z", value_parser = parse_start)]
+    /// When the window of receive times starts: RFC 3339 (`2026-11-02T00:00:00Z`), a date (its midnight
+    /// UTC), or nanoseconds since the epoch.
+    #[arg(long, value_name = "TIME", default_value = "2026-11-02T00:00:00Z", value_parser = parse_time)]
     start: u64,
     /// Length of the window, hours.
     #[arg(long, default_value_t = 24.0)]
     hours: f64,
+    /// Write the flows into a new embedded store in this directory (raw table and rollups), for
+    /// `weir query --data DIR`.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Write the flows as one Parquet file of the store's raw schema, for other engines.
+    #[arg(long, value_name = "FILE")]
+    parquet: Option<PathBuf>,
     /// Write the flows as NDJSON into this file (`-` for standard output).
     #[arg(long, value_name = "FILE")]
     ndjson: Option<PathBuf>,
@@ -58,6 +70,8 @@ pub struct DataArgs {
 
 /// Where the flows go.
 enum Output {
+    Store(Box<StoreOutput>),
+    Parquet(Box<ParquetOutput>),
     Ndjson(Box<dyn Write>, String),
     Pcap(Box<PcapOutput>),
 }
@@ -72,29 +86,36 @@ pub fn run(args: &DataArgs) -> anyhow::Result<()> {
     let secs = (args.hours * 3600.0).round().max(1.0) as u64;
     let started = Instant::now();
     let mut generator = Generator::new(args.seed, args.flows, args.start, secs);
-    let mut output = match (&args.ndjson, &args.pcap) {
-        (Some(path), _) if path == Path::new("-") => {
-            Output::Ndjson(Box::new(BufWriter::new(io::stdout().lock())), "stdout".into())
-        }
-        (Some(path), _) => {
-            let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-            Output::Ndjson(
-                Box::new(BufWriter::with_capacity(1 << 20, file)),
-                path.display().to_string(),
-            )
-        }
-        (None, Some(path)) => Output::Pcap(Box::new(PcapOutput::create(
+    let mut output = if let Some(dir) = &args.out {
+        Output::Store(Box::new(StoreOutput::create(dir)?))
+    } else if let Some(path) = &args.parquet {
+        Output::Parquet(Box::new(ParquetOutput::create(path)?))
+    } else if let Some(path) = &args.pcap {
+        Output::Pcap(Box::new(PcapOutput::create(
             path,
             generator.world(),
             args.flows,
             args.start,
             secs,
-        )?)),
-        (None, None) => anyhow::bail!("say where the flows go: --ndjson FILE or --pcap FILE"),
+        )?))
+    } else {
+        match &args.ndjson {
+            Some(path) if path == Path::new("-") => {
+                Output::Ndjson(Box::new(BufWriter::new(io::stdout().lock())), "stdout".into())
+            }
+            Some(path) => {
+                let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+                let w = BufWriter::with_capacity(1 << 20, file);
+                Output::Ndjson(Box::new(w), path.display().to_string())
+            }
+            None => anyhow::bail!("say where the flows go: --out, --parquet, --ndjson or --pcap"),
+        }
     };
     let mut batch = FlowBatch::with_capacity(BATCH_ROWS);
     while generator.fill(&mut batch, BATCH_ROWS) > 0 {
         match &mut output {
+            Output::Store(s) => s.write(&batch)?,
+            Output::Parquet(p) => p.write(&batch)?,
             Output::Ndjson(w, name) => {
                 write_ndjson(w, &batch).with_context(|| format!("cannot write {name}"))?
             }
@@ -102,6 +123,17 @@ pub fn run(args: &DataArgs) -> anyhow::Result<()> {
         }
     }
     let what = match output {
+        Output::Store(s) => {
+            let acknowledged = s.finish()?;
+            format!(
+                "into the store in {} ({acknowledged} acknowledged)",
+                shown(&args.out)
+            )
+        }
+        Output::Parquet(p) => {
+            let (_, bytes) = p.finish()?;
+            format!("as Parquet to {} ({bytes} bytes)", shown(&args.parquet))
+        }
         Output::Ndjson(mut w, name) => {
             w.flush().with_context(|| format!("cannot write {name}"))?;
             format!("as NDJSON to {name}")
@@ -112,7 +144,7 @@ pub fn run(args: &DataArgs) -> anyhow::Result<()> {
                 "in {} NetFlow v9 datagrams ({} bytes) to {}",
                 written.datagrams,
                 written.bytes,
-                args.pcap.as_deref().unwrap_or(Path::new("")).display()
+                shown(&args.pcap)
             )
         }
     };
@@ -125,75 +157,7 @@ pub fn run(args: &DataArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM[:SS]Z` (UTC) as nanoseconds since the epoch.
-fn parse_start(text: &str) -> Result<u64, String> {
-    let bad = || format!("{text:?} is not a time in UTC like 2026-11-02 or 2026-11-02T00:00:00Z");
-    let num = |s: &str| -> Result<u32, String> {
-        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(bad());
-        }
-        s.parse().map_err(|_| bad())
-    };
-    let (date, time) = match text.split_once(['T', 't', ' ']) {
-        Some((d, t)) => (d, Some(t.strip_suffix(['Z', 'z']).ok_or_else(bad)?)),
-        None => (text, None),
-    };
-    let mut d = date.splitn(3, '-');
-    let (y, m, day) = match (d.next(), d.next(), d.next()) {
-        (Some(y), Some(m), Some(day)) if y.len() == 4 => (num(y)?, num(m)?, num(day)?),
-        _ => return Err(bad()),
-    };
-    let mut secs = 0;
-    if let Some(time) = time {
-        let parts: Vec<&str> = time.split(':').collect();
-        let (h, min, s) = match parts[..] {
-            [h, min] => (num(h)?, num(min)?, 0),
-            [h, min, s] => (num(h)?, num(min)?, num(s)?),
-            _ => return Err(bad()),
-        };
-        if h > 23 || min > 59 || s > 59 {
-            return Err(bad());
-        }
-        secs = u64::from(h * 3600 + min * 60 + s);
-    }
-    let days_in_month = match m {
-        2 if y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        1..=12 => 31,
-        _ => return Err(bad()),
-    };
-    if y < 1970 || day == 0 || day > days_in_month {
-        return Err(bad());
-    }
-    let days = days_from_civil(i64::from(y), m, day) as u64;
-    Ok((days * 86_400 + secs) * NANOS_PER_SEC)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_start_times_in_utc_and_refuses_the_rest() {
-        assert_eq!(parse_start("2026-11-02"), Ok(1_793_577_600 * NANOS_PER_SEC));
-        assert_eq!(
-            parse_start("2026-11-02T00:00:00Z"),
-            Ok(1_793_577_600 * NANOS_PER_SEC)
-        );
-        assert_eq!(
-            parse_start("2024-02-29T13:05Z"),
-            Ok(1_709_211_900 * NANOS_PER_SEC)
-        );
-        for bad in [
-            "2026-11-02T00:00:00+01:00",
-            "2025-02-29",
-            "2026-13-01",
-            "26-11-02",
-            "2026-11-02T24:00Z",
-            "",
-        ] {
-            assert!(parse_start(bad).is_err(), "{bad}");
-        }
-    }
+/// A path given on the command line, for messages.
+fn shown(path: &Option<PathBuf>) -> String {
+    path.as_deref().unwrap_or(Path::new("")).display().to_string()
 }

@@ -1,0 +1,73 @@
+//! `--out`: the flows written through Weir's embedded store, as the collector writes them: the raw table
+//! partitioned by hour, the 1-minute and 1-hour rollups, parts merged.
+//!
+//! Parts are cut by size (a flush every million flows or so, the store's own threshold), not by time, so
+//! the same seed lays out the same files however fast the machine is. Nothing is deleted for age: the
+//! generated day may lie further back than a table's retention, and the store keeps it all.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use weir_flow::FlowBatch;
+use weir_query::plan::Table;
+use weir_store::{Store, StoreConfig, now_ns};
+
+/// The store being filled.
+#[derive(Debug)]
+pub struct StoreOutput {
+    store: Store,
+    dir: String,
+}
+
+impl StoreOutput {
+    /// Opens a new store in `dir`, which must be empty or absent: flows generated twice into one store
+    /// would be counted twice.
+    pub fn create(dir: &Path) -> anyhow::Result<Self> {
+        let name = dir.display().to_string();
+        if let Ok(mut entries) = dir.read_dir()
+            && entries.next().is_some()
+        {
+            anyhow::bail!("{name} is not empty: give a new directory for the store");
+        }
+        let tables = Table::defaults()
+            .into_iter()
+            .map(|t| Table { retention: None, ..t })
+            .collect();
+        let config = StoreConfig {
+            dir: dir.to_owned(),
+            tables,
+            flush_interval: Duration::MAX,
+            ..StoreConfig::default()
+        };
+        let (store, _) = Store::open(config).with_context(|| format!("cannot open a store in {name}"))?;
+        Ok(StoreOutput { store, dir: name })
+    }
+
+    /// Adds the flows of `batch`, writing parts as the buffer fills.
+    pub fn write(&mut self, batch: &FlowBatch) -> anyhow::Result<()> {
+        self.store
+            .append(batch)
+            .with_context(|| format!("cannot store flows in {}", self.dir))?;
+        if self.store.flush_due() {
+            self.store
+                .flush()
+                .with_context(|| format!("cannot write flows to {}", self.dir))?;
+        }
+        Ok(())
+    }
+
+    /// Writes what is buffered, merges the parts as the store's maintenance does, and closes the store;
+    /// the flows acknowledged.
+    pub fn finish(mut self) -> anyhow::Result<u64> {
+        self.store
+            .flush()
+            .with_context(|| format!("cannot write flows to {}", self.dir))?;
+        self.store
+            .maintain(now_ns())
+            .with_context(|| format!("cannot merge the parts of {}", self.dir))?;
+        self.store
+            .close()
+            .with_context(|| format!("cannot close the store in {}", self.dir))
+    }
+}
