@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime
 import io
 import ipaddress
 import json
@@ -30,23 +31,23 @@ from pathlib import Path
 
 from common import WORK, dir_bytes, run, table, timed, weir_binary
 
-# The window `weir bench data` fills by default: 24 hours from its default start.
-DAY = ("2026-11-02T00:00:00Z", "2026-11-03T00:00:00Z")
-# One hour of it: the evening peak.
-HOUR = ("2026-11-02T20:00:00Z", "2026-11-02T21:00:00Z")
-
-# Making the data: the store directory and the Parquet file, from the same seed.
-GENERATE_STORE = ["bench", "data", "--flows", "{flows}", "--seed", "{seed}", "--out", "{store}"]
-GENERATE_PARQUET = ["bench", "data", "--flows", "{flows}", "--seed", "{seed}", "--parquet", "{parquet}"]
+# Making the data: the store directory and the Parquet file, from the same seed, over the 24 hours from
+# {start} (by default yesterday at midnight UTC, so that the day is within every table's retention).
+GENERATE_STORE = ["bench", "data", "--flows", "{flows}", "--seed", "{seed}", "--start", "{start}",
+                  "--out", "{store}"]
+GENERATE_PARQUET = ["bench", "data", "--flows", "{flows}", "--seed", "{seed}", "--start", "{start}",
+                    "--parquet", "{parquet}"]
 
 # The four questions: a title, Weir's `weir query` arguments (after `--data DIR`), and the SQL for DuckDB
-# and chDB ({t}: the Parquet file as a table). Traffic is scaled by the sampling rate everywhere, as Weir
+# and chDB ({t}: the Parquet file as a table). {day_from} and {day_to} are the generated day,
+# {hour_from} and {hour_to} its evening peak (20:00 to 21:00), as RFC 3339 for Weir and as
+# `YYYY-MM-DD HH:MM:SS` ({hour_from_sql}, {hour_to_sql}) for SQL. Traffic is scaled by the sampling rate everywhere, as Weir
 # reports it. "keys" says how to compare the ranked keys (the columns before the last) of the three
 # engines: addresses come out of DuckDB and chDB as hex and are printed as Weir prints them.
 QUERIES = [
     {
         "name": "top 10 dst_addr by bytes, 24 h",
-        "weir": ["--from", DAY[0], "--to", DAY[1], "--top", "dst_addr", "--limit", "10", "--no-other"],
+        "weir": ["--from", "{day_from}", "--to", "{day_to}", "--top", "dst_addr", "--limit", "10", "--no-other"],
         "duckdb": "SELECT hex(dst_addr) AS k, SUM(bytes * sampling_rate) AS b FROM {t} "
         "GROUP BY dst_addr ORDER BY b DESC LIMIT 10",
         "chdb": "SELECT hex(dst_addr) AS k, SUM(bytes * sampling_rate) AS b FROM {t} "
@@ -55,20 +56,22 @@ QUERIES = [
     },
     {
         "name": "top 10 dst_addr by bytes, 1 h",
-        "weir": ["--from", HOUR[0], "--to", HOUR[1], "--top", "dst_addr", "--limit", "10", "--no-other"],
+        "weir": ["--from", "{hour_from}", "--to", "{hour_to}", "--top", "dst_addr", "--limit", "10",
+                 "--no-other"],
         "duckdb": "SELECT hex(dst_addr) AS k, SUM(bytes * sampling_rate) AS b FROM {t} "
-        "WHERE time_received >= TIMESTAMP '2026-11-02 20:00:00' "
-        "AND time_received < TIMESTAMP '2026-11-02 21:00:00' "
+        "WHERE time_received >= TIMESTAMP '{hour_from_sql}' "
+        "AND time_received < TIMESTAMP '{hour_to_sql}' "
         "GROUP BY dst_addr ORDER BY b DESC LIMIT 10",
         "chdb": "SELECT hex(dst_addr) AS k, SUM(bytes * sampling_rate) AS b FROM {t} "
-        "WHERE time_received >= toDateTime64('2026-11-02 20:00:00', 9, 'UTC') "
-        "AND time_received < toDateTime64('2026-11-02 21:00:00', 9, 'UTC') "
+        "WHERE time_received >= toDateTime64('{hour_from_sql}', 9, 'UTC') "
+        "AND time_received < toDateTime64('{hour_to_sql}', 9, 'UTC') "
         "GROUP BY dst_addr ORDER BY b DESC LIMIT 10",
         "keys": "addr",
     },
     {
         "name": "bytes per minute by proto, 24 h",
-        "weir": ["--from", DAY[0], "--to", DAY[1], "--series", "--top", "proto", "--step", "1m", "--limit", "20"],
+        "weir": ["--from", "{day_from}", "--to", "{day_to}", "--series", "--top", "proto", "--step", "1m",
+                 "--limit", "20"],
         "duckdb": "SELECT date_trunc('minute', time_received) AS m, proto, SUM(bytes * sampling_rate) AS b "
         "FROM {t} GROUP BY m, proto ORDER BY m, proto",
         "chdb": "SELECT toStartOfMinute(time_received) AS m, proto, SUM(bytes * sampling_rate) AS b "
@@ -77,8 +80,8 @@ QUERIES = [
     },
     {
         "name": "top 10 (src_as, dst_as), dst port 443",
-        "weir": ["--from", DAY[0], "--to", DAY[1], "--top", "src_as,dst_as", "--limit", "10", "--no-other",
-                 "dst port 443"],
+        "weir": ["--from", "{day_from}", "--to", "{day_to}", "--top", "src_as,dst_as", "--limit", "10",
+                 "--no-other", "dst port 443"],
         "duckdb": "SELECT src_as, dst_as, SUM(bytes * sampling_rate) AS b FROM {t} "
         "WHERE dst_port = 443 GROUP BY src_as, dst_as ORDER BY b DESC LIMIT 10",
         "chdb": "SELECT src_as, dst_as, SUM(bytes * sampling_rate) AS b "
@@ -94,10 +97,20 @@ def addr(hex_text: str) -> str:
     return str(a.ipv4_mapped or a)
 
 
-def generate(weir: Path, flows: int, seed: int, store: Path, parquet: Path) -> dict:
-    """Writes the store and the Parquet file once for (flows, seed); later runs reuse them."""
+def window(start: str) -> dict[str, str]:
+    """The placeholders of QUERIES for the day from `start` (an RFC 3339 time)."""
+    t0 = datetime.datetime.fromisoformat(start.replace("Z", "+00:00"))
+    at = lambda h: t0 + datetime.timedelta(hours=h)  # noqa: E731
+    rfc = lambda t: t.strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
+    sql = lambda t: t.strftime("%Y-%m-%d %H:%M:%S")  # noqa: E731
+    return {"day_from": rfc(at(0)), "day_to": rfc(at(24)), "hour_from": rfc(at(20)), "hour_to": rfc(at(21)),
+            "hour_from_sql": sql(at(20)), "hour_to_sql": sql(at(21))}
+
+
+def generate(weir: Path, flows: int, seed: int, start: str, store: Path, parquet: Path) -> dict:
+    """Writes the store and the Parquet file once for (flows, seed, start); later runs reuse them."""
     marker = WORK / "data.json"
-    wanted = {"flows": flows, "seed": seed}
+    wanted = {"flows": flows, "seed": seed, "start": start}
     if marker.exists() and store.exists() and parquet.exists():
         made = json.loads(marker.read_text())
         if {k: made.get(k) for k in wanted} == wanted:
@@ -106,7 +119,8 @@ def generate(weir: Path, flows: int, seed: int, store: Path, parquet: Path) -> d
     subprocess.run(["rm", "-rf", str(store), str(parquet)], check=True)
     made = dict(wanted)
     for key, template in (("store_secs", GENERATE_STORE), ("parquet_secs", GENERATE_PARQUET)):
-        cmd = [weir, *(a.format(flows=flows, seed=seed, store=store, parquet=parquet) for a in template)]
+        cmd = [weir, *(a.format(flows=flows, seed=seed, start=start, store=store, parquet=parquet)
+                       for a in template)]
         print("+", " ".join(map(str, cmd)), flush=True)
         started = time.perf_counter()
         print(run(cmd).stderr.strip(), flush=True)
@@ -131,6 +145,8 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--flows", type=int, default=50_000_000, help="flows to generate (default 50M)")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--start", help="start of the generated day, RFC 3339 (default: yesterday, 00:00 UTC; "
+                   "data already generated is reused as long as --flows and --seed match)")
     p.add_argument("--runs", type=int, default=3, help="runs per query and engine; the median is reported")
     p.add_argument("--weir", help="the weir binary (default: target/release/weir, or $WEIR)")
     p.add_argument("--skip-weir", action="store_true", help="time DuckDB and chDB only")
@@ -142,12 +158,22 @@ def main() -> None:
     weir = weir_binary(a.weir)
     WORK.mkdir(exist_ok=True)
     store, parquet = WORK / "store", WORK / "flows.parquet"
-    made = generate(weir, a.flows, a.seed, store, parquet)
+    start = a.start
+    if start is None:
+        made = json.loads((WORK / "data.json").read_text()) if (WORK / "data.json").exists() else {}
+        if made.get("flows") == a.flows and made.get("seed") == a.seed:
+            start = made["start"]
+        else:
+            today = datetime.datetime.now(datetime.timezone.utc).date()
+            start = f"{today - datetime.timedelta(days=1)}T00:00:00Z"
+    made = generate(weir, a.flows, a.seed, start, store, parquet)
+    places = window(start)
 
     results = []
     for q in QUERIES:
-        duck_sql = q["duckdb"].format(t=f"read_parquet('{parquet}')")
-        ch_sql = q["chdb"].format(t=f"file('{parquet}', Parquet)")
+        duck_sql = q["duckdb"].format(t=f"read_parquet('{parquet}')", **places)
+        ch_sql = q["chdb"].format(t=f"file('{parquet}', Parquet)", **places)
+        weir_args = [w.format(**places) for w in q["weir"]]
 
         def duck():
             con = duckdb.connect()
@@ -166,7 +192,7 @@ def main() -> None:
         t_weir, r_weir = None, None
         if not a.skip_weir:
             print(", Weir", end="", flush=True)
-            t_weir, r_weir = timed(lambda: weir_rows(weir, store, q["weir"]), a.runs)
+            t_weir, r_weir = timed(lambda: weir_rows(weir, store, weir_args), a.runs)
         print(flush=True)
 
         agree = "-"
@@ -195,7 +221,8 @@ def main() -> None:
         ratio = "-" if r["weir"] is None else f"{r['weir'] / best:.2f}"
         rows.append([r["query"], fmt(r["weir"]), fmt(r["duckdb"]), fmt(r["chdb"]), ratio, r["agree"]])
     print()
-    print(f"{a.flows} flows (seed {a.seed}), median of {a.runs} runs; ratio = Weir / the faster of DuckDB and chDB")
+    print(f"{a.flows} flows (seed {a.seed}, from {start}), median of {a.runs} runs; "
+          "ratio = Weir / the faster of DuckDB and chDB")
     print(f"DuckDB {duckdb.__version__}, chDB {chdb.__version__}, {os.cpu_count()} cores")
     print()
     print(table(["query", "Weir", "DuckDB", "chDB", "ratio", "agree"], rows))
