@@ -115,7 +115,8 @@ fn variable<'b, H, T: Copy + 'b>(
 ) -> Result<(OffsetBuffer<i32>, Vec<T>), ArrowError> {
     let mut offsets = Vec::with_capacity(rows.len + 1);
     offsets.push(0i32);
-    let mut values = Vec::new();
+    // Never an empty allocation: see `files::allocated_values` for what a dangling pointer costs.
+    let mut values = Vec::with_capacity(rows.len.max(1));
     let mut overflow = false;
     rows.each(handles, |h| {
         values.extend_from_slice(resolve(h));

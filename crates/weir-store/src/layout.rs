@@ -222,14 +222,7 @@ pub fn partitions(table_dir: &Path) -> Result<Vec<Partition>, StoreError> {
         let Some(name) = top.file_name().map(PathBuf::from) else {
             continue;
         };
-        if let Some((start, end)) = parse_partition(&name) {
-            found.push(Partition {
-                dir: top.clone(),
-                rel: name.clone(),
-                start,
-                end,
-            });
-        }
+        let before = found.len();
         for hour in subdirs(&top)? {
             let Some(h) = hour.file_name() else { continue };
             let rel = name.join(h);
@@ -241,6 +234,17 @@ pub fn partitions(table_dir: &Path) -> Result<Vec<Partition>, StoreError> {
                     end,
                 });
             }
+        }
+        // A day that holds hours is their parent, not a partition of its own.
+        if found.len() == before
+            && let Some((start, end)) = parse_partition(&name)
+        {
+            found.push(Partition {
+                dir: top.clone(),
+                rel: name,
+                start,
+                end,
+            });
         }
     }
     found.sort_by_key(|p| (p.start, p.end));

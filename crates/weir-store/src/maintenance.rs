@@ -4,7 +4,8 @@
 //! follows two rules: when a partition holds more than `merge_parts` parts, they become one merged file;
 //! when it holds more than `merge_parts` merged files, or it is complete (its end is `settle` in the past)
 //! and holds more than one file, everything becomes one file. Parts are merged a few dozen at a time while
-//! the partition fills, and each complete partition ends as one file sorted by time.
+//! the partition fills, and each complete partition ends as one file sorted by time. Files of a gigabyte or
+//! more are left as they are, so that a busy hour is not rewritten again and again.
 //!
 //! A merge writes its output first and deletes its inputs after; the output's name gives the range of
 //! sequence numbers it replaces, so a crash in between leaves inputs that readers skip and the next open
@@ -21,6 +22,9 @@ use crate::merge::{MergeError, Sink, file_source, merge};
 use crate::rollup::Rollup;
 use crate::stats::{StoreStats, add};
 use crate::table::TableFiles;
+
+/// A file at least this large is never merged again.
+const LARGE_FILE: u64 = 1 << 30;
 
 /// What one maintenance run did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -146,17 +150,27 @@ impl Maintenance {
             let _files = s.lock();
             layout::contents(&p.dir)?.files
         };
-        let (parts, merged): (Vec<_>, Vec<_>) =
-            files.iter().partition(|(n, _)| matches!(n, FileName::Part(_)));
+        // Files already large are final: merging them again would rewrite gigabytes for no gain. Only the
+        // files after the last of them (in sequence order) are candidates, so that an output's range never
+        // covers a file it does not hold.
+        let sizes: Vec<u64> = files
+            .iter()
+            .map(|(_, path)| fs::metadata(path).map_or(0, |m| m.len()))
+            .collect();
+        let from = sizes.iter().rposition(|&n| n >= LARGE_FILE).map_or(0, |i| i + 1);
+        let candidates = &files[from..];
+        let (parts, merged): (Vec<_>, Vec<_>) = candidates
+            .iter()
+            .partition(|(n, _)| matches!(n, FileName::Part(_)));
         let complete = p.end.saturating_add(s.settle_ns) <= now_ns;
         let inputs: Vec<&(FileName, PathBuf)> =
-            if merged.len() > s.merge_parts || (complete && files.len() > 1) {
-                files.iter().collect()
+            if merged.len() > s.merge_parts || (complete && candidates.len() > 1) {
+                candidates.iter().collect()
             } else if parts.len() > s.merge_parts {
                 // Merged files inside the parts' range (none, unless a merge was interrupted oddly) go in too, so
                 // that the output's range covers nothing it does not hold.
                 let (lo, hi) = (parts[0].0.seqs().0, parts[parts.len() - 1].0.seqs().1);
-                files
+                candidates
                     .iter()
                     .filter(|(n, _)| lo <= n.seqs().0 && n.seqs().1 <= hi)
                     .collect()

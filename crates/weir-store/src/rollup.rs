@@ -389,7 +389,8 @@ impl Rollup {
     fn resolve(&self, keys: &[&[u8]], o: usize) -> Result<(OffsetBuffer<i32>, Buffer), ArrowError> {
         let mut offsets = Vec::with_capacity(keys.len() + 1);
         offsets.push(0i32);
-        let mut values = Vec::new();
+        // Never an empty allocation: see `files::allocated_values` for what a dangling pointer costs.
+        let mut values = Vec::with_capacity(keys.len().max(1));
         for k in keys {
             values.extend_from_slice(self.interner.get(u32::from_le_bytes(read(k, o))));
             let end = i32::try_from(values.len())

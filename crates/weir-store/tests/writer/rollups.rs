@@ -1,0 +1,82 @@
+//! Rollup tables hold the same traffic as the raw table, grouped.
+
+use std::collections::BTreeMap;
+
+use crate::common::*;
+use arrow::array::{AsArray, RecordBatch};
+use arrow::datatypes::{UInt32Type, UInt64Type};
+
+/// Bytes by (time floored to `res`, in_if), computed from a table's rows.
+fn bytes_by_minute_and_interface(rb: &RecordBatch, res: u64) -> BTreeMap<(u64, u32), u64> {
+    let ifs = rb
+        .column_by_name("in_if")
+        .unwrap()
+        .as_primitive::<UInt32Type>()
+        .clone();
+    let bytes = rb
+        .column_by_name("bytes")
+        .unwrap()
+        .as_primitive::<UInt64Type>()
+        .clone();
+    let mut out = BTreeMap::new();
+    for (i, t) in times(rb).into_iter().enumerate() {
+        *out.entry((t as u64 / res * res, ifs.value(i))).or_default() += bytes.value(i);
+    }
+    out
+}
+
+#[test]
+fn rollup_sums_equal_raw_sums() {
+    let dir = scratch("rollup-sums");
+    let mut store = open(&dir);
+    // Three flushes over two hours; minutes and hours straddle flushes. 120 flows a minute share 84 keys.
+    for k in 0..3 {
+        store
+            .append(&flows(T0 + k * 40 * MINUTE + 7 * SEC, SEC / 2, 2_000))
+            .unwrap();
+        store.flush().unwrap();
+    }
+    store.close().unwrap();
+    let raw = read_table(&dir, "flows");
+    let minutes = read_table(&dir, "flows_1m");
+    let hours = read_table(&dir, "flows_1h");
+    for column in ["bytes", "packets", "flows"] {
+        assert_eq!(sum(&minutes, column), sum(&raw, column), "{column} in flows_1m");
+        assert_eq!(sum(&hours, column), sum(&raw, column), "{column} in flows_1h");
+    }
+    let rows = (raw.num_rows(), minutes.num_rows(), hours.num_rows());
+    assert!(rows.1 < rows.0 && rows.2 < rows.1, "{rows:?}");
+    assert!(times(&minutes).iter().all(|&t| (t as u64).is_multiple_of(MINUTE)));
+    assert!(times(&hours).iter().all(|&t| (t as u64).is_multiple_of(HOUR)));
+    // Group by group, not only in total.
+    assert_eq!(
+        bytes_by_minute_and_interface(&minutes, MINUTE),
+        bytes_by_minute_and_interface(&raw, MINUTE)
+    );
+    assert_eq!(
+        bytes_by_minute_and_interface(&hours, HOUR),
+        bytes_by_minute_and_interface(&raw, HOUR)
+    );
+}
+
+#[test]
+fn captured_flows_roll_up_to_the_same_totals() {
+    let dir = scratch("rollup-captured");
+    let mut store = open(&dir);
+    let batch = captured_flows();
+    store.append(&batch).unwrap();
+    store.close().unwrap();
+    let minutes = read_table(&dir, "flows_1m");
+    for (column, raw) in [
+        ("bytes", &batch.cols.bytes),
+        ("packets", &batch.cols.packets),
+        ("flows", &batch.cols.flows),
+    ] {
+        assert_eq!(sum(&minutes, column), raw.iter().sum::<u64>(), "{column}");
+        assert_eq!(
+            sum(&read_table(&dir, "flows_1h"), column),
+            raw.iter().sum::<u64>(),
+            "{column}"
+        );
+    }
+}
