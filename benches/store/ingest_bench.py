@@ -42,7 +42,8 @@ NFCAPD = ["nfcapd", "-w", "{dir}", "-b", "127.0.0.1", "-p", str(PORT), "-t", "36
 # Weir's counters: flows stored (the first of these that /metrics has), records decoded, drops.
 STORED = ["weir_store_flows_acknowledged_total", "weir_sink_flows_total"]
 DECODED = "weir_exporter_records_total"
-DROPS = ["weir_receiver_kernel_drops_total", "weir_receiver_drops_total"]
+KERNEL_DROPS = "weir_receiver_kernel_drops_total"
+QUEUE_DROPS = "weir_receiver_drops_total"
 # The ladder, flows per second; 0 is as fast as the sender goes.
 RATES = [50_000, 100_000, 200_000, 400_000, 800_000, 1_600_000, 0]
 
@@ -114,10 +115,10 @@ def stop(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
-def run_weir(weir: Path, pcap: Path, speed: float | None, work: Path) -> dict:
+def run_weir(weir: Path, pcap: Path, speed: float | None, work: Path, serve: list[str]) -> dict:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    cmd = [str(weir), *(a.format(dir=work / "data") for a in WEIR_SERVE)]
+    cmd = [str(weir), *(a.format(dir=work / "data") for a in serve)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=open(work / "serve.log", "w"))
     try:
         wait_for(lambda: urllib.request.urlopen(f"http://{HTTP}/healthz", timeout=1).status == 200, "weir serve")
@@ -132,7 +133,8 @@ def run_weir(weir: Path, pcap: Path, speed: float | None, work: Path) -> dict:
         "secs": secs,
         "stored": int(m.get(stored_name, 0)),
         "decoded": int(m.get(DECODED, 0)),
-        "drops": int(sum(m.get(d, 0) for d in DROPS)),
+        "detail": f"decoded {int(m.get(DECODED, 0)):,}; datagrams dropped by the kernel "
+        f"{int(m.get(KERNEL_DROPS, 0)):,}, by the receiver {int(m.get(QUEUE_DROPS, 0)):,}",
         "rcvbuf": facts[0] if facts else 0,
     }
 
@@ -155,7 +157,7 @@ def run_nfcapd(weir: Path, pcap: Path, speed: float | None, work: Path, rcvbuf: 
     return {
         "secs": secs,
         "stored": int(m.group(1)) if m else 0,
-        "drops": facts[1] if facts else 0,
+        "detail": f"datagrams dropped by the kernel {facts[1] if facts else 0:,}",
         "rcvbuf": facts[0] if facts else 0,
     }
 
@@ -170,6 +172,8 @@ def main() -> None:
                    help="socket buffer asked of nfcapd (-B); Weir asks 32 MiB by default")
     p.add_argument("--weir", help="the weir binary (default: target/release/weir, or $WEIR)")
     p.add_argument("--only", choices=["weir", "nfcapd"], help="measure one collector")
+    p.add_argument("--weir-serve", help="the `weir serve` arguments instead of WEIR_SERVE's, space-separated "
+                   "({dir}: the run's empty directory), e.g. to compare settings")
     a = p.parse_args()
     weir = weir_binary(a.weir)
     if a.only != "weir" and not shutil.which("nfcapd"):
@@ -197,13 +201,13 @@ def main() -> None:
             print(f"{asked} flows/s into {name} ...", end="", flush=True)
             work = WORK / f"ingest-{name}"
             if name == "weir":
-                r = run_weir(weir, pcap, speed, work)
+                r = run_weir(weir, pcap, speed, work, a.weir_serve.split() if a.weir_serve else WEIR_SERVE)
             else:
                 r = run_nfcapd(weir, pcap, speed, work, a.rcvbuf)
             buffers[name] = r["rcvbuf"]
             loss = 1 - r["stored"] / a.flows
-            print(f" sent at {a.flows / r['secs']:,.0f} flows/s, stored {r['stored']:,}, loss {loss:.2%}, "
-                  f"drops counted {r['drops']:,}", flush=True)
+            print(f" sent at {a.flows / r['secs']:,.0f} flows/s, stored {r['stored']:,}, loss {loss:.2%} "
+                  f"({r['detail']})", flush=True)
             if loss <= 0 and (clean[name] is None or a.flows / r["secs"] > clean[name]):
                 clean[name] = a.flows / r["secs"]
             row += [f"{a.flows / r['secs']:,.0f}", f"{r['stored']:,}", f"{loss:.2%}"]
