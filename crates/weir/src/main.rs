@@ -10,6 +10,7 @@ mod decode_cmd;
 mod exposition;
 mod flow_output;
 mod probe;
+mod query_cmd;
 mod ratelimit;
 mod replay;
 mod serve;
@@ -38,6 +39,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Send the export datagrams of a capture to a collector, at their pace or as fast as possible.
     Replay(replay::ReplayArgs),
+    /// Ask the store: top-N, time series, flow listings, summaries and packet sizes, with a filter.
+    Query(Box<query_cmd::QueryArgs>),
     /// Meter packets (a capture file or an interface) into flows like a router's NetFlow cache, and export them.
     Probe(Box<probe::ProbeArgs>),
     /// Print an example configuration file (`weir config example`).
@@ -79,6 +82,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Replay(args) => replay::run(args),
         Command::Probe(args) => probe::run(args),
+        Command::Query(args) => query_cmd::run(args),
         Command::Config(ConfigCommand::Example) => {
             print!("{}", serve::config_example());
             Ok(())

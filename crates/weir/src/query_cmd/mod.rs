@@ -18,8 +18,10 @@ use weir_flow::Field;
 use weir_query::filter;
 use weir_query::plan::{self, Agg, Direction, Flows, Kind, Metric, Order, Query, Series, TopN, Unit};
 
+use weir_store::StoreConfig;
+use weir_store::engine::{Embedded, EngineConfig};
+
 use crate::clock::now;
-pub use range::nanos;
 use render::Format;
 
 /// Arguments of `weir query`.
@@ -29,9 +31,13 @@ pub struct QueryArgs {
     /// are joined, so quoting is optional.
     #[arg(value_name = "FILTER")]
     filter: Vec<String>,
-    /// The store's directory.
-    #[arg(long, value_name = "DIR", default_value = "weir-data")]
-    data: PathBuf,
+    /// The store's directory. Default: the one `--config` names, else weir-data.
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// The `weir serve` settings file, for the store's directory and its tables' retention (which decides
+    /// the table a question is answered from).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// The flows received in this last stretch of time (`15m`, `1h`, `7d`). Default: 1h.
     #[arg(long, value_name = "DURATION", conflicts_with = "from")]
     since: Option<String>,
@@ -97,7 +103,12 @@ pub struct QueryArgs {
 impl QueryArgs {
     /// The question these arguments ask, at `now`.
     fn query(&self, now: u64) -> anyhow::Result<Query> {
-        let range = range::parse(self.since.as_deref(), self.from.as_deref(), self.to.as_deref(), now)?;
+        let range = range::parse(
+            self.since.as_deref(),
+            self.from.as_deref(),
+            self.to.as_deref(),
+            now,
+        )?;
         let kind = self.kind()?;
         let mut query = Query::new(range, kind);
         let text = self.filter.join(" ");
@@ -114,15 +125,17 @@ impl QueryArgs {
     }
 
     fn kind(&self) -> anyhow::Result<Kind> {
-        let dims = self.top.iter().map(|d| plan::field(d.trim())).collect::<Result<Vec<Field>, _>>()?;
+        let dims = self
+            .top
+            .iter()
+            .map(|d| plan::field(d.trim()))
+            .collect::<Result<Vec<Field>, _>>()?;
         let by: Metric = self.by.parse()?;
         let unit = if self.rate { Unit::Rate } else { Unit::Total };
         let step = self.step.as_deref().map(|s| seconds("--step", s)).transpose()?;
         let limit = self.limit.unwrap_or(if self.flows { 100 } else { 10 });
-        if self.summary || self.sizes || self.flows {
-            if !dims.is_empty() {
-                bail!("--top goes with a top-N or --series, not with --summary, --sizes or --flows");
-            }
+        if (self.summary || self.sizes || self.flows) && !dims.is_empty() {
+            bail!("--top goes with a top-N or --series, not with --summary, --sizes or --flows");
         }
         Ok(if self.summary {
             Kind::Summary
@@ -214,11 +227,16 @@ fn direction(text: &str) -> anyhow::Result<Direction> {
 /// Runs `weir query`.
 pub fn run(args: &QueryArgs) -> anyhow::Result<()> {
     let query = args.query(now())?;
-    if !args.data.is_dir() {
-        bail!("no store at {} (give the directory with --data)", args.data.display());
+    let store_config = match &args.config {
+        Some(path) => crate::serve::load_config(path)?.store.unwrap_or_default(),
+        None => StoreConfig::default(),
+    };
+    let dir = args.data.as_ref().unwrap_or(&store_config.dir);
+    if !dir.is_dir() {
+        bail!("no store at {} (give the directory with --data)", dir.display());
     }
-    let store = weir_store::engine::Embedded::open(&args.data)
-        .with_context(|| format!("cannot open the store at {}", args.data.display()))?;
+    let store = Embedded::with_config(dir, EngineConfig::default(), store_config.tables)
+        .with_context(|| format!("cannot open the store at {}", dir.display()))?;
     let tables = store.tables();
     let answer = progress::while_running(|| plan::run(&store, &tables, &query))?;
     for warning in &answer.warnings {
@@ -226,9 +244,13 @@ pub fn run(args: &QueryArgs) -> anyhow::Result<()> {
     }
     let mut out = io::stdout().lock();
     render::write(&mut out, args.format, &answer.columns, &answer.rows)?;
-    if args.format == Format::Table {
-        eprintln!("({} rows from {}, {})", answer.rows.len(), answer.table, query.range);
-    }
+    // Where the answer came from goes to standard error, so that CSV and JSON stay clean on standard output.
+    eprintln!(
+        "({} rows from {}, {})",
+        answer.rows.len(),
+        answer.table,
+        answer.range
+    );
     out.flush()?;
     Ok(())
 }

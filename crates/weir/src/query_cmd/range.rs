@@ -38,7 +38,12 @@ pub enum RangeError {
 }
 
 /// The range `[from, to)` asked for, at `now` (ns). Without `--since` or `--from`, the last hour.
-pub fn parse(since: Option<&str>, from: Option<&str>, to: Option<&str>, now: u64) -> Result<TimeRange, RangeError> {
+pub fn parse(
+    since: Option<&str>,
+    from: Option<&str>,
+    to: Option<&str>,
+    now: u64,
+) -> Result<TimeRange, RangeError> {
     let to_ns = match to {
         Some(t) => time("to", t, now)?,
         None => now,
@@ -72,7 +77,7 @@ fn time(flag: &'static str, text: &str, now: u64) -> Result<u64, RangeError> {
 }
 
 /// A duration in nanoseconds, saturating.
-pub fn nanos(d: Duration) -> u64 {
+fn nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
@@ -85,7 +90,10 @@ mod tests {
 
     #[test]
     fn since_counts_back_from_now_or_from_to() {
-        assert_eq!(parse(Some("1h"), None, None, NOW), Ok(TimeRange::new(NOW - HOUR, NOW)));
+        assert_eq!(
+            parse(Some("1h"), None, None, NOW),
+            Ok(TimeRange::new(NOW - HOUR, NOW))
+        );
         assert_eq!(
             parse(Some("90m"), None, Some("2024-03-01T12:00:00Z"), NOW).map(|r| r.len_ns()),
             Ok(90 * 60 * NANOS_PER_SEC)
@@ -101,14 +109,23 @@ mod tests {
     fn from_and_to_take_times_dates_and_now() {
         let r = parse(None, Some("2024-03-01"), Some("2024-03-01T06:00:00+01:00"), NOW).unwrap();
         assert_eq!(r.len_ns(), 5 * HOUR);
-        assert_eq!(parse(None, Some("2024-03-01"), Some("now"), NOW).map(|r| r.to), Ok(NOW));
+        assert_eq!(
+            parse(None, Some("2024-03-01"), Some("now"), NOW).map(|r| r.to),
+            Ok(NOW)
+        );
     }
 
     #[test]
     fn refuses_bad_and_empty_ranges() {
-        assert!(matches!(parse(Some("an hour"), None, None, NOW), Err(RangeError::Since { .. })));
+        assert!(matches!(
+            parse(Some("an hour"), None, None, NOW),
+            Err(RangeError::Since { .. })
+        ));
         let e = parse(None, Some("yesterday"), None, NOW).unwrap_err();
-        assert!(e.to_string().starts_with("--from `yesterday` is not a time"), "{e}");
+        assert!(
+            e.to_string().starts_with("--from `yesterday` is not a time"),
+            "{e}"
+        );
         let e = parse(None, Some("2024-03-02"), Some("2024-03-01"), NOW).unwrap_err();
         assert_eq!(
             e.to_string(),

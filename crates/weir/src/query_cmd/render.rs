@@ -51,7 +51,10 @@ fn table(w: &mut impl Write, columns: &[String], rows: &[Vec<Value>]) -> io::Res
         }
     }
     let right: Vec<bool> = (0..columns.len())
-        .map(|i| rows.iter().any(|r| matches!(r.get(i), Some(Value::U64(_) | Value::I64(_) | Value::F64(_)))))
+        .map(|i| {
+            rows.iter()
+                .any(|r| matches!(r.get(i), Some(Value::U64(_) | Value::I64(_) | Value::F64(_))))
+        })
         .collect();
     let line = |w: &mut dyn Write, cells: &mut dyn Iterator<Item = &str>| -> io::Result<()> {
         let mut out = String::new();
@@ -154,12 +157,23 @@ fn human(v: &Value, key: bool) -> String {
 pub fn si(x: f64) -> String {
     let a = x.abs();
     if a < 1000.0 {
-        return if x.fract() == 0.0 { format!("{x}") } else { format!("{x:.2}") };
+        return if x.fract() == 0.0 {
+            format!("{x}")
+        } else {
+            format!("{x:.2}")
+        };
     }
-    let (scaled, prefix) = [(1e18, "E"), (1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")]
-        .into_iter()
-        .find(|(p, _)| a >= *p)
-        .map_or((x, ""), |(p, s)| (x / p, s));
+    let (scaled, prefix) = [
+        (1e18, "E"),
+        (1e15, "P"),
+        (1e12, "T"),
+        (1e9, "G"),
+        (1e6, "M"),
+        (1e3, "k"),
+    ]
+    .into_iter()
+    .find(|(p, _)| a >= *p)
+    .map_or((x, ""), |(p, s)| (x / p, s));
     let digits = if scaled.abs() >= 100.0 {
         0
     } else if scaled.abs() >= 10.0 {
@@ -175,7 +189,9 @@ mod tests {
     use super::*;
 
     fn rows() -> (Vec<String>, Vec<Vec<Value>>) {
-        let columns = ["dst_addr", "dst_port", "bytes", "share"].map(String::from).to_vec();
+        let columns = ["dst_addr", "dst_port", "bytes", "share"]
+            .map(String::from)
+            .to_vec();
         let rows = vec![
             vec![
                 Value::Ip(weir_flow::ipv4([192, 0, 2, 1])),
@@ -183,7 +199,12 @@ mod tests {
                 Value::U64(1_250_000_000),
                 Value::F64(0.625),
             ],
-            vec![Value::Str("Other".into()), Value::Null, Value::U64(750), Value::F64(0.375)],
+            vec![
+                Value::Str("Other".into()),
+                Value::Null,
+                Value::U64(750),
+                Value::F64(0.375),
+            ],
         ];
         (columns, rows)
     }
@@ -199,8 +220,8 @@ mod tests {
     fn tables_align_and_give_traffic_si_units() {
         assert_eq!(
             render(Format::Table),
-            "dst_addr   dst_port    bytes  share\n\
-             192.0.2.1       443  1.25 G   0.63\n\
+            "dst_addr   dst_port   bytes  share\n\
+             192.0.2.1       443  1.25 G   0.62\n\
              Other                   750   0.38\n"
         );
     }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use thiserror::Error;
 use weir_proto::Limits;
+use weir_store::StoreConfig;
 
 /// The collector's settings.
 #[derive(Debug, Clone)]
@@ -21,7 +22,9 @@ pub struct ServeConfig {
     pub tcp_max_connections: usize,
     /// How long a TCP connection may stay silent before it is closed.
     pub tcp_idle_timeout: Duration,
-    /// Where every flow goes as NDJSON, if anywhere.
+    /// The embedded store flows are kept in; `None` to keep none (an NDJSON copy, metrics only).
+    pub store: Option<StoreConfig>,
+    /// Where a copy of every flow goes as NDJSON, if anywhere.
     pub output: Option<Output>,
     /// Exporters allowed to send; empty allows every exporter.
     pub allow: Vec<Cidr>,
@@ -54,7 +57,8 @@ impl Default for ServeConfig {
             listen_tcp: vec![SocketAddr::new(any, 4739)],
             tcp_max_connections: 256,
             tcp_idle_timeout: Duration::from_secs(600),
-            output: Some(Output::File(PathBuf::from("weir-data/flows.ndjson"))),
+            store: Some(StoreConfig::default()),
+            output: None,
             allow: Vec::new(),
             http: Some(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8080)),
             readers: cores,

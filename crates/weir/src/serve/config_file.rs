@@ -16,6 +16,8 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer};
 use thiserror::Error;
 
+use weir_store::StoreConfig;
+
 use super::config::{Cidr, Output, ServeConfig};
 
 /// Why a configuration file was refused.
@@ -65,6 +67,7 @@ struct File {
     collector: Collector,
     limits: Limits,
     http: Http,
+    store: StoreSection,
     output: OutputSection,
 }
 
@@ -108,6 +111,53 @@ struct Limits {
 struct Http {
     listen: Option<SocketAddr>,
     enabled: Option<bool>,
+}
+
+/// `[store]`: the embedded store.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct StoreSection {
+    enabled: Option<bool>,
+    dir: Option<PathBuf>,
+    #[serde(deserialize_with = "duration")]
+    flush_interval: Option<Duration>,
+    flush_flows: Option<Positive>,
+    max_buffer_flows: Option<Positive>,
+    #[serde(deserialize_with = "size")]
+    min_free: Option<u64>,
+    merge_parts: Option<Positive>,
+    #[serde(deserialize_with = "duration")]
+    settle: Option<Duration>,
+    retention: RetentionSection,
+}
+
+/// `[store.retention]`: how long each table keeps rows.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct RetentionSection {
+    flows: Option<Retention>,
+    flows_1m: Option<Retention>,
+    flows_1h: Option<Retention>,
+}
+
+/// A retention: a duration of whole seconds, or `"forever"`.
+#[derive(Debug, Clone, Copy)]
+struct Retention(Option<u64>);
+
+impl<'de> Deserialize<'de> for Retention {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if s == "forever" {
+            return Ok(Self(None));
+        }
+        let bad =
+            |why: &str| de::Error::custom(format!("{s:?} {why}; write e.g. \"15d\", \"90d\" or \"forever\""));
+        let d = humantime::parse_duration(&s).map_err(|_| bad("is not a retention"))?;
+        if d.as_secs() == 0 || d.subsec_nanos() != 0 {
+            return Err(bad("is not a whole number of seconds, at least one"));
+        }
+        Ok(Self(Some(d.as_secs())))
+    }
 }
 
 /// `[output]`: a copy of every flow as NDJSON.
@@ -205,8 +255,10 @@ impl File {
             collector: k,
             limits: l,
             http,
+            store,
             output,
         } = self;
+        store.apply(&mut c.store);
         set(&mut c.listen, k.listen);
         set(&mut c.listen_tcp, k.listen_tcp);
         set(&mut c.tcp_max_connections, k.tcp_max_connections.map(|p| p.0));
@@ -257,6 +309,35 @@ impl File {
     }
 }
 
+impl StoreSection {
+    fn apply(self, slot: &mut Option<StoreConfig>) {
+        if self.enabled == Some(false) {
+            *slot = None;
+            return;
+        }
+        let c = slot.get_or_insert_with(StoreConfig::default);
+        set(&mut c.dir, self.dir);
+        set(&mut c.flush_interval, self.flush_interval);
+        set(&mut c.flush_flows, self.flush_flows.map(|p| p.0));
+        set(&mut c.max_buffer_flows, self.max_buffer_flows.map(|p| p.0));
+        set(&mut c.min_free_bytes, self.min_free);
+        set(&mut c.merge_parts, self.merge_parts.map(|p| p.0));
+        set(&mut c.settle, self.settle);
+        let r = self.retention;
+        for (name, retention) in [
+            ("flows", r.flows),
+            ("flows_1m", r.flows_1m),
+            ("flows_1h", r.flows_1h),
+        ] {
+            if let Some(Retention(secs)) = retention
+                && let Some(table) = c.tables.iter_mut().find(|t| t.name == name)
+            {
+                table.retention = secs;
+            }
+        }
+    }
+}
+
 fn set<T>(slot: &mut T, value: Option<T>) {
     if let Some(v) = value {
         *slot = v;
@@ -265,6 +346,15 @@ fn set<T>(slot: &mut T, value: Option<T>) {
 
 fn saturating_usize(n: u64) -> usize {
     usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+/// A retention as the file reads it: whole days if it is some, else seconds, or `forever`.
+fn retention(secs: Option<u64>) -> String {
+    match secs {
+        None => "forever".to_owned(),
+        Some(s) if s.is_multiple_of(86_400) => format!("{}d", s / 86_400),
+        Some(s) => format!("{s}s"),
+    }
 }
 
 /// A configuration file with every key at its default, commented, as `weir config example` prints it.
@@ -278,6 +368,7 @@ pub fn example() -> String {
     };
     let secs = |d: Duration| humantime::format_duration(d).to_string();
     let http = c.http.map_or_else(String::new, |a| a.to_string());
+    let store = c.store.clone().unwrap_or_default();
     format!(
         r#"# weir serve --config weir.toml
 #
@@ -322,10 +413,42 @@ pending_hold = "{pending_hold}"
 listen = "{http}"
 enabled = true
 
+[store]
+# Keep flows in the embedded store: Parquet files under `dir`, queried by `weir query --data DIR`.
+enabled = {store_enabled}
+dir = "{store_dir}"
+# Flows are written (and become durable and queryable) this often, or once this many are buffered.
+flush_interval = "{flush_interval}"
+flush_flows = {flush_flows}
+# Flows buffered at most (about 300 bytes each) while the disk is slow or full; more are dropped and counted.
+max_buffer_flows = {max_buffer_flows}
+# Free space left on the file system: below it the store stops writing, and resumes when space returns.
+min_free = {min_free}
+# A partition's parts are merged into one file past this many, or once it is complete and has settled.
+merge_parts = {merge_parts}
+settle = "{settle}"
+
+[store.retention]
+# How long each table keeps rows: a duration, or "forever". `flows` holds every flow; the rollups sum
+# traffic per minute and per hour over the columns that are not per-host (no addresses, ports, AS paths).
+{retention}
 [output]
-# Every flow as NDJSON, appended to this file ("-" for standard output); "" for none.
+# A copy of every flow as NDJSON, appended to this file ("-" for standard output); "" for none.
 ndjson = "{ndjson}"
 "#,
+        store_enabled = c.store.is_some(),
+        store_dir = store.dir.display(),
+        flush_interval = secs(store.flush_interval),
+        flush_flows = store.flush_flows,
+        max_buffer_flows = store.max_buffer_flows,
+        min_free = format_size(store.min_free_bytes),
+        merge_parts = store.merge_parts,
+        settle = secs(store.settle),
+        retention = store
+            .tables
+            .iter()
+            .map(|t| format!("{} = \"{}\"\n", t.name, retention(t.retention)))
+            .collect::<String>(),
         listen = addrs(&c.listen),
         listen_tcp = addrs(&c.listen_tcp),
         tcp_max = c.tcp_max_connections,
@@ -410,6 +533,42 @@ mod tests {
         assert!(e.contains("unknown field `colector`"), "{e}");
         let e = applied("[collector\n").unwrap_err();
         assert!(e.contains("line 1"), "{e}");
+    }
+
+    #[test]
+    fn the_store_section_sets_the_store_and_each_table_s_retention() {
+        let c = applied(
+            "[store]\ndir = \"/var/lib/weir\"\nflush_interval = \"5s\"\nmin_free = \"10GiB\"\n\
+             [store.retention]\nflows = \"3d\"\nflows_1h = \"forever\"\n",
+        )
+        .unwrap();
+        let store = c.store.unwrap();
+        assert_eq!(store.dir, Path::new("/var/lib/weir"));
+        assert_eq!(store.flush_interval, Duration::from_secs(5));
+        assert_eq!(store.min_free_bytes, 10 << 30);
+        let retention: Vec<(&str, Option<u64>)> = store
+            .tables
+            .iter()
+            .map(|t| (t.name.as_str(), t.retention))
+            .collect();
+        assert_eq!(
+            retention,
+            [
+                ("flows", Some(3 * 86_400)),
+                ("flows_1m", Some(90 * 86_400)),
+                ("flows_1h", None)
+            ]
+        );
+        assert!(applied("[store]\nenabled = false\n").unwrap().store.is_none());
+        let e = applied("[store.retention]\nflows_5m = \"1d\"\n").unwrap_err();
+        assert!(
+            e.contains("line 2") && e.contains("unknown field `flows_5m`"),
+            "{e}"
+        );
+        let e = applied("[store.retention]\nflows = \"0s\"\n").unwrap_err();
+        assert!(e.contains("at least one"), "{e}");
+        let e = applied("[store.retention]\nflows = \"a fortnight\"\n").unwrap_err();
+        assert!(e.contains("is not a retention"), "{e}");
     }
 
     #[test]

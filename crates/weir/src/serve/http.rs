@@ -55,6 +55,7 @@ mod tests {
             tcp: vec![],
             shards: vec![],
             sink: (rx, Arc::default()),
+            store: None,
         })
     }
 

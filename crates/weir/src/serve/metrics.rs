@@ -12,6 +12,8 @@ use super::kernel_drops;
 use super::queue::QueueRx;
 use super::receiver::{DropReason, ListenerStats};
 use super::shard::ShardState;
+use weir_store::StoreStats;
+
 use super::sink::SinkStats;
 use super::tcp_listener::{CloseReason, RefuseReason, TcpDropReason, TcpStats};
 use crate::exposition::Exposition;
@@ -27,7 +29,51 @@ pub struct Metrics {
     pub shards: Vec<(QueueRx, Arc<ShardState>)>,
     /// The sink's queue and counters.
     pub sink: (Receiver<FlowBatch>, Arc<SinkStats>),
+    /// The store's counters, if there is a store.
+    pub store: Option<Arc<StoreStats>>,
 }
+
+/// Help text of each of the store's counters and gauges, by their name in [`StoreStats::values`].
+const STORE_HELP: &[(&str, &str)] = &[
+    ("flows_appended", "Flows handed to the store."),
+    (
+        "flows_acknowledged",
+        "Flows durable on disk (fsync'd) in the raw table.",
+    ),
+    (
+        "dropped_buffer_full",
+        "Flows dropped because the store's buffer was full (disk full or too slow).",
+    ),
+    (
+        "dropped_invalid",
+        "Flows dropped because they could not be converted to columns.",
+    ),
+    (
+        "dropped_at_close",
+        "Flows still buffered when the store closed and the last flush failed.",
+    ),
+    ("parts_written", "Files written by flushes, raw and rollups."),
+    ("merges", "Merged files written."),
+    ("bytes_written", "Bytes of every file written, parts and merges."),
+    (
+        "files_deleted_retention",
+        "Files deleted for being older than their table's retention.",
+    ),
+    ("files_quarantined", "Unreadable files moved to quarantine."),
+    (
+        "flush_errors",
+        "Flushes that failed (their flows stay buffered and are retried).",
+    ),
+    (
+        "maintenance_errors",
+        "Merges or retention runs that failed (retried at the next run).",
+    ),
+    ("stalled", "1 while writes are refused for lack of disk space."),
+    ("buffer_flows", "Flows buffered, waiting for the next flush."),
+];
+
+/// The store's values that are gauges; the rest are counters.
+const STORE_GAUGES: [&str; 2] = ["stalled", "buffer_flows"];
 
 /// A per-domain metric: name, type, help, and how to read it from [`Counters`].
 type DomainMetric = (&'static str, &'static str, &'static str, fn(&Counters) -> u64);
@@ -123,6 +169,9 @@ impl Metrics {
             "Flow batches waiting for the writer.",
         );
         e.sample("weir_sink_queue_depth", &[], queue.len() as u64);
+        if let Some(store) = &self.store {
+            render_store(&mut e, store);
+        }
         e.into_string()
     }
 
@@ -334,6 +383,20 @@ impl Metrics {
     }
 }
 
+/// The store's counters as `weir_store_*`.
+fn render_store(e: &mut Exposition, store: &StoreStats) {
+    for (key, value) in store.values() {
+        let help = STORE_HELP.iter().find(|(k, _)| *k == key).map_or("", |(_, h)| h);
+        let (kind, name) = if STORE_GAUGES.contains(&key) {
+            ("gauge", format!("weir_store_{key}"))
+        } else {
+            ("counter", format!("weir_store_{key}_total"))
+        };
+        e.family(&name, kind, help);
+        e.sample(&name, &[], value);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -386,6 +449,7 @@ mod tests {
             tcp: vec![Arc::new(tcp)],
             shards: vec![(rx, state)],
             sink: (srx, sink),
+            store: Some(Arc::new(StoreStats::default())),
         };
         let text = m.render();
         for line in [
@@ -414,8 +478,18 @@ mod tests {
             "weir_exporter_templates{exporter=\"192.0.2.1\",dialect=\"ipfix\",domain=\"7\"} 2",
             "weir_exporter_errors_total{exporter=\"192.0.2.1\",dialect=\"ipfix\",domain=\"7\",kind=\"truncated\"} 1",
             "weir_sink_flows_total 300",
+            "# TYPE weir_store_flows_acknowledged_total counter",
+            "weir_store_flows_acknowledged_total 0",
+            "# TYPE weir_store_stalled gauge",
+            "weir_store_stalled 0",
         ] {
             assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
+        }
+        for (key, _) in StoreStats::default().values() {
+            assert!(
+                STORE_HELP.iter().any(|(k, _)| *k == key),
+                "no help for the store's {key}"
+            );
         }
         // Every sample line belongs to the family declared above it.
         let mut family = "";

@@ -1,10 +1,11 @@
 //! `weir serve`: the collector. Receives export datagrams, and IPFIX messages over TCP, decodes them and
-//! writes the flows as NDJSON (until the store exists), with counters on `/metrics`.
+//! keeps the flows in the embedded store (and, if asked, a copy as NDJSON), with counters on `/metrics`.
 //!
 //! ```text
-//! UDP ──> receiver (sockets × readers) ──RawBatch──> decoder shards ──FlowBatch──> sink (NDJSON)
-//!              └── drops counted              ▲       └── counters published ──> /metrics
+//! UDP ──> receiver (sockets × readers) ──RawBatch──> decoder shards ──FlowBatch──> sink ──> store (Parquet)
+//!              └── drops counted              ▲       └── counters ──> /metrics       └──> NDJSON copy
 //! TCP ──> acceptor ──> connection threads ────┘ (IPFIX messages, framed; wait when the queue is full)
+//!                                                      upkeep thread: merges parts, applies retention
 //! ```
 //! Every queue is bounded. UDP readers never wait: they drop (and count) what a full queue cannot take.
 //! TCP connections stop reading instead, which TCP turns into backpressure on the exporter. Shards wait
@@ -21,6 +22,7 @@ mod shard;
 mod sink;
 mod tcp_connection;
 mod tcp_listener;
+mod upkeep;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -34,6 +36,7 @@ use clap::Args;
 use crossbeam_channel::bounded;
 use tokio::signal::unix::{SignalKind, signal};
 use tracing::{info, warn};
+use weir_store::{Store, StoreConfig};
 
 pub use config::{Cidr, Output, ServeConfig};
 use config_file::ConfigError;
@@ -41,7 +44,7 @@ pub use config_file::example as config_example;
 use metrics::Metrics;
 use receiver::{DropReason, Reader};
 use shard::{Shard, ShardState};
-use sink::{Sink, SinkStats};
+use sink::{Outputs, Sink, SinkStats};
 use tcp_listener::{Acceptor, ConnectionSlots, TcpStats};
 
 /// Arguments of `weir serve`.
@@ -68,8 +71,13 @@ pub struct ServeArgs {
     /// here win over the file.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// Where to write flows as NDJSON, appending; `-` for standard output. Default:
-    /// weir-data/flows.ndjson.
+    /// The store's directory. Default: weir-data.
+    #[arg(long, value_name = "DIR", conflicts_with = "no_store")]
+    data: Option<PathBuf>,
+    /// Keep no store: flows are only counted, and written as NDJSON if --output says where.
+    #[arg(long)]
+    no_store: bool,
+    /// Also write every flow as NDJSON to this file, appending; `-` for standard output. Default: none.
     #[arg(long, value_name = "FILE|-")]
     output: Option<Output>,
     /// Accept datagrams only from exporters in this prefix (e.g. 192.0.2.0/24); repeat for several.
@@ -111,6 +119,15 @@ impl ServeArgs {
         if let Some(secs) = self.tcp_idle_timeout {
             c.tcp_idle_timeout = Duration::from_secs(secs);
         }
+        if let Some(dir) = &self.data {
+            c.store
+                .get_or_insert_with(StoreConfig::default)
+                .dir
+                .clone_from(dir);
+        }
+        if self.no_store {
+            c.store = None;
+        }
         if self.output.is_some() {
             c.output.clone_from(&self.output);
         }
@@ -133,15 +150,22 @@ impl ServeArgs {
     }
 }
 
+/// The settings of a `weir serve --config` file laid over the defaults, for other commands that need them.
+pub fn load_config(path: &std::path::Path) -> Result<ServeConfig, ConfigError> {
+    let mut c = ServeConfig::default();
+    config_file::load(path, &mut c)?;
+    Ok(c)
+}
+
 /// Flow batches waiting for the sink.
 const SINK_QUEUE: usize = 64;
 
 /// Runs `weir serve` until SIGINT or SIGTERM, then drains the queues, flushes the output and returns.
 pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     let config = Arc::new(args.config()?);
-    let output = match &config.output {
-        Some(o) => sink::open(o).with_context(|| format!("cannot open the output {o}"))?,
-        None => Box::new(std::io::sink()),
+    let ndjson = match &config.output {
+        Some(o) => Some(sink::open(o).with_context(|| format!("cannot open the output {o}"))?),
+        None => None,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -191,6 +215,23 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         None => None,
     };
 
+    // The store is opened last of all that can fail, since opening it repairs what a crash left.
+    let store = match &config.store {
+        Some(c) => {
+            let (store, recovery) = Store::open(c.clone())
+                .with_context(|| format!("cannot open the store in {}", c.dir.display()))?;
+            sink::log_recovery(&c.dir, &recovery);
+            Some(store)
+        }
+        None => None,
+    };
+    let store_stats = store.as_ref().map(Store::stats);
+    let (upkeep_stop, upkeep_stopped) = bounded::<()>(1);
+    let upkeep = match &store {
+        Some(store) => Some(upkeep::spawn(store.maintenance(), upkeep_stopped)?),
+        None => None,
+    };
+
     let stop = Arc::new(AtomicBool::new(false));
     let (sink_tx, sink_rx) = bounded(SINK_QUEUE);
     let (recycle_tx, recycle_rx) = bounded(SINK_QUEUE);
@@ -200,10 +241,13 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         recycle: recycle_tx,
         stats: sink_stats.clone(),
     }
-    .spawn(output)?;
+    .spawn(Outputs { store, ndjson })?;
     match &config.output {
-        Some(output) => info!(output = %output, "Writing flows as NDJSON."),
-        None => warn!("No output: flows are decoded and counted, not written."),
+        Some(output) => info!(output = %output, "Writing a copy of every flow as NDJSON."),
+        None if config.store.is_none() => {
+            warn!("No store and no output: flows are decoded and counted, not kept.");
+        }
+        None => {}
     }
 
     let mut shard_queues = Vec::new();
@@ -259,6 +303,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         tcp: tcp_stats.clone(),
         shards: shard_views,
         sink: (sink_rx, sink_stats.clone()),
+        store: store_stats,
     });
     let (http_stop, http_stopped) = tokio::sync::oneshot::channel::<()>();
     let http_task = http_listener.map(|listener| {
@@ -285,6 +330,12 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     }
     if sink.join().is_err() {
         warn!("The flow writer panicked.");
+    }
+    let _ = upkeep_stop.send(());
+    if let Some(h) = upkeep
+        && h.join().is_err()
+    {
+        warn!("The store's upkeep thread panicked.");
     }
     let _ = http_stop.send(());
     if let Some(task) = http_task {

@@ -1,36 +1,40 @@
-//! The sink: one thread writing the shards' flows as NDJSON, buffered, flushed whenever the queue goes
-//! quiet and when the collector stops.
+//! The sink: one thread taking the shards' flows into the store (flushed when due, so flows become durable
+//! and queryable within the flush interval) and, if asked, into an NDJSON copy, buffered and flushed
+//! whenever the queue goes quiet. When every shard is gone it flushes both and closes the store.
 
 use std::fs::{self, OpenOptions};
 use std::io::{self, BufWriter, Write};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
-use tracing::warn;
+use tracing::{error, info, warn};
 use weir_flow::FlowBatch;
 use weir_flow::time::NANOS_PER_SEC;
+use weir_store::{Recovery, Store};
 
 use super::config::Output;
 use crate::clock::now;
 use crate::flow_output::write_ndjson;
 use crate::ratelimit::{RateLimiter, Verdict};
 
-/// How long the queue may be quiet before buffered flows are flushed.
-const IDLE_FLUSH: Duration = Duration::from_millis(500);
+/// How long the sink waits for a batch before it looks at the clock: the NDJSON copy is flushed when the
+/// queue has been quiet this long, and a store flush is never late by more.
+const TICK: Duration = Duration::from_millis(100);
 
 /// The sink's counters, shared with `/metrics`.
 #[derive(Debug, Default)]
 pub struct SinkStats {
-    /// Flows written.
+    /// Flows taken from the queue.
     pub flows: AtomicU64,
-    /// Failed writes (each may lose the flows of one batch).
+    /// Failed writes to the NDJSON copy (each may lose the flows of one batch).
     pub errors: AtomicU64,
 }
 
-/// Opens the output: standard output, or a file appended to, its directory made if needed.
+/// Opens the NDJSON copy: standard output, or a file appended to, its directory made if needed.
 pub fn open(output: &Output) -> io::Result<Box<dyn Write + Send>> {
     match output {
         Output::Stdout => Ok(Box::new(io::stdout())),
@@ -41,6 +45,14 @@ pub fn open(output: &Output) -> io::Result<Box<dyn Write + Send>> {
             Ok(Box::new(OpenOptions::new().create(true).append(true).open(path)?))
         }
     }
+}
+
+/// Where the sink puts flows.
+pub struct Outputs {
+    /// The embedded store.
+    pub store: Option<Store>,
+    /// The NDJSON copy.
+    pub ndjson: Option<Box<dyn Write + Send>>,
 }
 
 /// The writer thread's ends.
@@ -56,39 +68,101 @@ pub struct Sink {
 
 impl Sink {
     /// Starts the thread; it ends, after flushing, when every shard is gone.
-    pub fn spawn(self, out: Box<dyn Write + Send>) -> io::Result<JoinHandle<()>> {
+    pub fn spawn(self, outputs: Outputs) -> io::Result<JoinHandle<()>> {
         thread::Builder::new()
             .name("weir-sink".into())
-            .spawn(move || self.run(out))
+            .spawn(move || self.run(outputs))
     }
 
-    fn run(self, out: Box<dyn Write + Send>) {
-        let mut out = BufWriter::with_capacity(1 << 20, out);
-        let mut errors = RateLimiter::new(1, 10 * NANOS_PER_SEC);
+    fn run(self, outputs: Outputs) {
+        let Outputs { mut store, ndjson } = outputs;
+        let mut out = ndjson.map(|o| BufWriter::with_capacity(1 << 20, o));
+        let mut write_errors = RateLimiter::new(1, 10 * NANOS_PER_SEC);
+        let mut store_errors = RateLimiter::new(1, 10 * NANOS_PER_SEC);
         loop {
-            let result = match self.input.recv_timeout(IDLE_FLUSH) {
+            match self.input.recv_timeout(TICK) {
                 Ok(mut batch) => {
-                    let written = write_ndjson(&mut out, &batch);
-                    if written.is_ok() {
-                        self.stats.flows.fetch_add(batch.len() as u64, Ordering::Relaxed);
+                    self.stats.flows.fetch_add(batch.len() as u64, Ordering::Relaxed);
+                    if let Some(store) = &mut store
+                        && let Err(e) = store.append(&batch)
+                    {
+                        // Counted by the store (dropped flows); logged here at most every few seconds.
+                        if let Verdict::Log { suppressed } = store_errors.check(&(), now()) {
+                            warn!(error = %e, suppressed, "Cannot store flows.");
+                        }
+                    }
+                    if let Some(out) = &mut out
+                        && let Err(e) = write_ndjson(out, &batch)
+                    {
+                        self.write_error(&mut write_errors, &e);
                     }
                     batch.clear();
                     let _ = self.recycle.try_send(batch);
-                    written
                 }
-                Err(RecvTimeoutError::Timeout) => out.flush(),
+                Err(RecvTimeoutError::Timeout) => {
+                    if let Some(out) = &mut out
+                        && let Err(e) = out.flush()
+                    {
+                        self.write_error(&mut write_errors, &e);
+                    }
+                }
                 Err(RecvTimeoutError::Disconnected) => break,
-            };
-            if let Err(e) = result {
-                self.stats.errors.fetch_add(1, Ordering::Relaxed);
-                if let Verdict::Log { suppressed } = errors.check(&(), now()) {
-                    warn!(error = %e, suppressed, "Cannot write flows.");
-                }
+            }
+            if let Some(store) = &mut store
+                && store.flush_due()
+            {
+                // A failed flush keeps its flows buffered for the next one; the store counts and logs it.
+                let _ = store.flush();
             }
         }
-        if let Err(e) = out.flush() {
+        if let Some(mut out) = out
+            && let Err(e) = out.flush()
+        {
             self.stats.errors.fetch_add(1, Ordering::Relaxed);
-            warn!(error = %e, "Cannot write the last flows.");
+            warn!(error = %e, "Cannot write the last flows as NDJSON.");
+        }
+        if let Some(store) = store {
+            close(store);
         }
     }
+
+    fn write_error(&self, limiter: &mut RateLimiter<()>, e: &io::Error) {
+        self.stats.errors.fetch_add(1, Ordering::Relaxed);
+        if let Verdict::Log { suppressed } = limiter.check(&(), now()) {
+            warn!(error = %e, suppressed, "Cannot write flows as NDJSON.");
+        }
+    }
+}
+
+/// Flushes what is buffered and closes the store, saying how it went.
+fn close(store: Store) {
+    let stats = store.stats();
+    match store.close() {
+        Ok(acknowledged) => info!(acknowledged, "Closed the store: every flow received is on disk."),
+        Err(e) => error!(
+            error = %e,
+            dropped = stats.dropped_at_close.load(Ordering::Relaxed),
+            "Closed the store without writing its last flows."
+        ),
+    }
+}
+
+/// Logs what opening the store found and repaired.
+pub fn log_recovery(dir: &Path, recovery: &Recovery) {
+    for (from, to, reason) in &recovery.quarantined {
+        warn!(
+            file = %from.display(),
+            moved_to = %to.display(),
+            reason = %reason,
+            "Quarantined an unreadable store file."
+        );
+    }
+    info!(
+        dir = %dir.display(),
+        files = recovery.files,
+        unfinished_writes_removed = recovery.tmp_removed.len(),
+        merge_leftovers_removed = recovery.leftovers_removed.len(),
+        quarantined = recovery.quarantined.len(),
+        "Opened the store."
+    );
 }

@@ -19,8 +19,13 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts `weir serve` writing NDJSON to `output`.
+    /// Starts `weir serve` writing NDJSON to `output`, and keeping no store unless `extra` gives `--data`.
     pub fn start(output: &str, extra: &[&str]) -> Self {
+        let store: &[&str] = if extra.contains(&"--data") {
+            &[]
+        } else {
+            &["--no-store"]
+        };
         let mut child = weir()
             .args([
                 "serve",
@@ -34,6 +39,7 @@ impl Server {
                 output,
             ])
             .args(["--readers", "2", "--shards", "2"])
+            .args(store)
             .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
