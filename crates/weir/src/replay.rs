@@ -3,8 +3,6 @@
 //!
 //! Datagrams leave from one local socket, so a collector sees every exporter of the capture as this host.
 
-use std::fs::File;
-use std::io::BufWriter;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::thread;
@@ -12,8 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use clap::Args;
-use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
-use pcap_file::{DataLink, Endianness, TsResolution};
+use pcap_file::pcap::PcapPacket;
 use tracing::warn;
 use weir_flow::time::NANOS_PER_SEC;
 
@@ -183,15 +180,7 @@ fn send(path: &Path, to: SocketAddr, pace: Option<f64>, loops: u32) -> anyhow::R
 }
 
 fn write_capture(path: &Path, out: &Path, loops: u32) -> anyhow::Result<Tally> {
-    let file = File::create(out).with_context(|| format!("cannot create {}", out.display()))?;
-    let header = PcapHeader {
-        datalink: DataLink::RAW,
-        ts_resolution: TsResolution::NanoSecond,
-        endianness: Endianness::native(),
-        ..PcapHeader::default()
-    };
-    let mut writer = PcapWriter::with_header(BufWriter::new(file), header)
-        .with_context(|| format!("cannot write {}", out.display()))?;
+    let mut writer = encap::create_capture(out)?;
     let mut tally = Tally::default();
     // Each pass is shifted past the previous one (by the first pass's span and a millisecond), so time
     // keeps going forward.

@@ -20,8 +20,8 @@ pub struct FilterError {
     pub suggestion: Option<String>,
 }
 
-/// Formats the optional "did you mean" part of an error.
-struct Hint<'a>(Option<&'a str>);
+/// Formats the optional "did you mean" part of an error (filter and query errors alike).
+pub(crate) struct Hint<'a>(pub(crate) Option<&'a str>);
 
 impl std::fmt::Display for Hint<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -69,6 +69,7 @@ use weir_flow::{FlowBatch, FlowRecord};
 
 pub use ast::{CmpOp, Derived, Expr, Net, Pred};
 pub use error::FilterError;
+pub(crate) use error::Hint;
 pub use parser::MAX_DEPTH;
 pub use sql::{ClickHouse, DataFusion, Dialect};
 pub use value::time as parse_time;

@@ -4,6 +4,7 @@ use thiserror::Error;
 use weir_flow::time::Rfc3339;
 
 use crate::backend::BackendError;
+use crate::filter::Hint;
 
 /// Why a query has no answer. Everything but [`Backend`](QueryError::Backend) and
 /// [`BadAnswer`](QueryError::BadAnswer) is found before any store is asked.
@@ -138,16 +139,4 @@ pub enum QueryError {
         /// What was unexpected.
         message: String,
     },
-}
-
-/// Formats the optional "did you mean" part of an error.
-struct Hint<'a>(Option<&'a str>);
-
-impl std::fmt::Display for Hint<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.0 {
-            Some(s) => write!(f, "; did you mean `{s}`?"),
-            None => Ok(()),
-        }
-    }
 }

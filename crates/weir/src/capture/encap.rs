@@ -1,9 +1,29 @@
 //! Export datagrams wrapped back in UDP and IP, for writing captures (`weir replay --write`) and for tests.
 
+use std::fs::File;
+use std::io::BufWriter;
 use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
+
+use anyhow::Context as _;
+use pcap_file::pcap::{PcapHeader, PcapWriter};
+use pcap_file::{DataLink, Endianness, TsResolution};
 
 const PROTO_UDP: u8 = 17;
 const TTL: u8 = 64;
+
+/// A new pcap at `path` for [`ip_udp`] packets: raw IP link type, nanosecond stamps, native byte order.
+pub fn create_capture(path: &Path) -> anyhow::Result<PcapWriter<BufWriter<File>>> {
+    let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let header = PcapHeader {
+        datalink: DataLink::RAW,
+        ts_resolution: TsResolution::NanoSecond,
+        endianness: Endianness::native(),
+        ..PcapHeader::default()
+    };
+    PcapWriter::with_header(BufWriter::with_capacity(1 << 20, file), header)
+        .with_context(|| format!("cannot write {}", path.display()))
+}
 
 /// An IP packet carrying `payload` in UDP from `src` to `dst`, with valid checksums. IPv4 when both ends
 /// are IPv4, IPv6 otherwise (an IPv4 end is then written IPv4-mapped). `None` when the payload does not fit.

@@ -18,8 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context as _;
-use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
-use pcap_file::{DataLink, Endianness, TsResolution};
+use pcap_file::pcap::{PcapPacket, PcapWriter};
 use weir_flow::time::NANOS_PER_SEC;
 use weir_flow::{FlowBatch, FlowRecord, ndjson::display_ip};
 use weir_meter::export::{ExportConfig, ExportFormat, Exporter};
@@ -61,15 +60,7 @@ pub struct PcapOutput {
 impl PcapOutput {
     /// A capture at `path` for `flows` flows of `world` over `secs` seconds from `start_ns`.
     pub fn create(path: &Path, world: &World, flows: u64, start_ns: u64, secs: u64) -> anyhow::Result<Self> {
-        let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-        let header = PcapHeader {
-            datalink: DataLink::RAW,
-            ts_resolution: TsResolution::NanoSecond,
-            endianness: Endianness::native(),
-            ..PcapHeader::default()
-        };
-        let writer = PcapWriter::with_header(BufWriter::with_capacity(1 << 20, file), header)
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        let writer = encap::create_capture(path)?;
         let mut streams = Vec::with_capacity(world.routers.len());
         for (i, router) in world.routers.iter().enumerate() {
             let mut config = ExportConfig::new(ExportFormat::V9);
