@@ -10,11 +10,13 @@
 //! A damaged file never fails a whole query: when reading fails, each listed file is read through
 //! ([`check`]), the damaged ones are moved to `quarantine/` (and never read again), each is named in a
 //! warning of the answer, and the statement runs again without them. Files that vanished between listing
-//! and reading (a merge or retention removed them) are listed again the same way.
+//! and reading (a merge or retention removed them) fail the statement too ([`disk`] sees to it), and it runs
+//! again over the partitions listed anew.
 //!
 //! [`Embedded::query`](Backend::query) blocks; from async code, call it on a blocking thread.
 
 mod check;
+mod disk;
 mod session;
 mod values;
 
@@ -23,6 +25,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use thiserror::Error;
 use weir_query::backend::{Backend, BackendError, BackendErrorKind, Rows, TimeRange};
@@ -135,6 +138,10 @@ impl Embedded {
             .with_memory_limit(config.memory_limit, 1.0)
             .build_arc()
             .map_err(|e| EngineError::Setup(e.to_string()))?;
+        env.register_object_store(
+            ObjectStoreUrl::local_filesystem().as_ref(),
+            Arc::new(disk::Disk::default()),
+        );
         Ok(Embedded {
             dir,
             config,
