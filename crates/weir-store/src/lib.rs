@@ -2,6 +2,7 @@
 //! queried through DataFusion behind the storage interface of `weir-query`.
 
 pub mod convert;
+mod encode;
 pub mod engine;
 mod error;
 pub mod files;
