@@ -3,10 +3,11 @@
 //!
 //! A group's key is its values laid end to end in a fixed number of bytes (the time bucket first, big-endian,
 //! so that keys sort by time), and strings, lists and byte strings become ids into an interner. Keys are built
-//! a column at a time into one reused buffer, then each row's slice is looked up in the map: the only
-//! allocations are the map's growth and one boxed key per new group, never one per input row.
+//! a column at a time into one reused buffer, then each row's slice is looked up in [`Groups`], which keeps
+//! every group's key end to end in one arena: no allocation per row or per group, and columns are read back
+//! from contiguous memory when the rows are taken out.
 
-use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::sync::{Arc, LazyLock};
 
 use arrow::array::{
@@ -18,6 +19,7 @@ use arrow::datatypes::{
     ArrowPrimitiveType, TimestampNanosecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
 use arrow::error::ArrowError;
+use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
 use weir_flow::{COLUMNS, ColumnRef, FIELDS, FlowBatch, Kind};
 
 use crate::convert::nanos;
@@ -77,6 +79,14 @@ struct Sums {
 }
 
 impl Sums {
+    fn new(bytes: u64, packets: u64, flows: u64) -> Sums {
+        Sums {
+            bytes,
+            packets,
+            flows,
+        }
+    }
+
     fn add(&mut self, bytes: u64, packets: u64, flows: u64) {
         self.bytes = self.bytes.saturating_add(bytes);
         self.packets = self.packets.saturating_add(packets);
@@ -107,11 +117,68 @@ impl Interner {
     }
 }
 
+/// The groups of a rollup: keys of [`KeyLayout::width`] bytes end to end in one arena, their sums beside, and
+/// a hash table of indices into both.
+#[derive(Debug, Default)]
+struct Groups {
+    keys: Vec<u8>,
+    sums: Vec<Sums>,
+    /// Each group's hash, so that the table grows without hashing keys again.
+    hashes: Vec<u64>,
+    table: HashTable<u32>,
+    hasher: DefaultHashBuilder,
+}
+
+impl Groups {
+    fn len(&self) -> usize {
+        self.sums.len()
+    }
+
+    fn key(&self, i: usize) -> &[u8] {
+        let w = LAYOUT.width;
+        &self.keys[i * w..(i + 1) * w]
+    }
+
+    /// Adds sums to the group of `key`, making it if new.
+    fn add(&mut self, key: &[u8], sums: Sums) {
+        let hash = self.hasher.hash_one(key);
+        let (keys, w) = (&self.keys, LAYOUT.width);
+        if let Some(&i) = self
+            .table
+            .find(hash, |&i| &keys[i as usize * w..(i as usize + 1) * w] == key)
+        {
+            let s = &mut self.sums[i as usize];
+            s.add(sums.bytes, sums.packets, sums.flows);
+            return;
+        }
+        let i = self.sums.len() as u32;
+        self.keys.extend_from_slice(key);
+        self.sums.push(sums);
+        self.hashes.push(hash);
+        let hashes = &self.hashes;
+        self.table.insert_unique(hash, i, |&j| hashes[j as usize]);
+    }
+
+    /// The groups' indices sorted by key (time bucket first).
+    fn sorted(&self) -> Vec<u32> {
+        let mut order: Vec<u32> = (0..self.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| self.key(a as usize).cmp(self.key(b as usize)));
+        order
+    }
+
+    fn clear(&mut self) {
+        self.keys.clear();
+        self.sums.clear();
+        self.hashes.clear();
+        self.table.clear();
+    }
+}
+
 /// Groups flows into rollup rows at one time resolution.
 #[derive(Debug)]
 pub struct Rollup {
     resolution: u64,
-    groups: HashMap<Box<[u8]>, Sums>,
+    groups: Groups,
     interner: Interner,
     /// The keys of the batch being added, `width` bytes per row.
     keys: Vec<u8>,
@@ -126,7 +193,7 @@ impl Rollup {
     pub fn new(resolution_ns: u64) -> Self {
         Self {
             resolution: resolution_ns.max(1),
-            groups: HashMap::new(),
+            groups: Groups::default(),
             interner: Interner::default(),
             keys: Vec::new(),
             local: Vec::new(),
@@ -146,7 +213,7 @@ impl Rollup {
 
     /// Whether no group is held.
     pub fn is_empty(&self) -> bool {
-        self.groups.is_empty()
+        self.groups.len() == 0
     }
 
     fn bucket(&self, t: u64) -> u64 {
@@ -207,7 +274,8 @@ impl Rollup {
         }
         let c = &batch.cols;
         for (i, key) in self.keys.chunks_exact(w).enumerate() {
-            add_group(&mut self.groups, key, c.bytes[i], c.packets[i], c.flows[i]);
+            self.groups
+                .add(key, Sums::new(c.bytes[i], c.packets[i], c.flows[i]));
         }
     }
 
@@ -306,16 +374,48 @@ impl Rollup {
         };
         let (bytes, packets, flows) = (sum("bytes")?, sum("packets")?, sum("flows")?);
         for (i, key) in self.keys.chunks_exact(w).enumerate() {
-            add_group(&mut self.groups, key, bytes[i], packets[i], flows[i]);
+            self.groups.add(key, Sums::new(bytes[i], packets[i], flows[i]));
         }
         Ok(())
+    }
+
+    /// Adds this rollup's groups to `coarser`, a rollup at a multiple of this one's resolution: what
+    /// [`add_record_batch`](Self::add_record_batch) of this rollup's rows would do, without making them.
+    pub fn roll_into(&self, coarser: &mut Rollup) {
+        let layout = &*LAYOUT;
+        // This rollup's interner ids -> the coarser one's, as they are first seen.
+        let mut ids: Vec<u32> = vec![u32::MAX; self.interner.values.len()];
+        let mut key = Vec::with_capacity(layout.width);
+        for i in 0..self.groups.len() {
+            key.clear();
+            key.extend_from_slice(self.groups.key(i));
+            let bucket = coarser.bucket(u64::from_be_bytes(read(&key, 0)));
+            key[..8].copy_from_slice(&bucket.to_be_bytes());
+            for kc in &layout.columns {
+                if matches!(kc.kind, Kind::Str | Kind::Bytes | Kind::U32List) {
+                    let o = kc.offset;
+                    let id = u32::from_le_bytes(read(&key, o));
+                    let to = match ids.get_mut(id as usize) {
+                        Some(to) => {
+                            if *to == u32::MAX {
+                                *to = coarser.interner.id(self.interner.get(id));
+                            }
+                            *to
+                        }
+                        None => coarser.interner.id(&[]),
+                    };
+                    key[o..o + 4].copy_from_slice(&to.to_le_bytes());
+                }
+            }
+            coarser.groups.add(&key, self.groups.sums[i]);
+        }
     }
 
     /// Takes every group out as rows of [`rollup_schema`], sorted by time bucket, and forgets the interned
     /// values.
     pub fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
-        let groups: Vec<(Box<[u8]>, Sums)> = self.groups.drain().collect();
-        let rb = self.to_record_batch(groups);
+        let rb = self.to_record_batch(&self.groups.sorted());
+        self.groups.clear();
         self.interner = Interner::default();
         rb
     }
@@ -324,13 +424,20 @@ impl Rollup {
     /// inputs come in time order), as rows of [`rollup_schema`] sorted by time bucket.
     pub fn take_before(&mut self, time_ns: u64) -> Result<RecordBatch, ArrowError> {
         let cut = self.bucket(time_ns).to_be_bytes();
-        let groups: Vec<(Box<[u8]>, Sums)> = self.groups.extract_if(|k, _| k[..8] < cut[..]).collect();
-        self.to_record_batch(groups)
+        let order = self.groups.sorted();
+        let before = order.partition_point(|&i| self.groups.key(i as usize)[..8] < cut[..]);
+        let rb = self.to_record_batch(&order[..before])?;
+        // The groups that stay are laid out again, in key order.
+        let old = std::mem::take(&mut self.groups);
+        for &i in &order[before..] {
+            self.groups.add(old.key(i as usize), old.sums[i as usize]);
+        }
+        Ok(rb)
     }
 
-    fn to_record_batch(&self, mut groups: Vec<(Box<[u8]>, Sums)>) -> Result<RecordBatch, ArrowError> {
-        groups.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let keys: Vec<&[u8]> = groups.iter().map(|(k, _)| &k[..]).collect();
+    /// The groups at `order`, as rows of [`rollup_schema`].
+    fn to_record_batch(&self, order: &[u32]) -> Result<RecordBatch, ArrowError> {
+        let keys: Vec<&[u8]> = order.iter().map(|&i| self.groups.key(i as usize)).collect();
         let mut arrays: Vec<ArrayRef> = Vec::with_capacity(LAYOUT.columns.len() + 4);
         arrays.push(Arc::new(primitive::<TimestampNanosecondType>(
             keys.iter().map(|k| i64::from_be_bytes(read(k, 0))).collect(),
@@ -379,7 +486,10 @@ impl Rollup {
         let sums: [fn(&Sums) -> u64; 3] = [|s| s.bytes, |s| s.packets, |s| s.flows];
         for sum in sums {
             arrays.push(Arc::new(primitive::<UInt64Type>(
-                groups.iter().map(|(_, s)| sum(s)).collect(),
+                order
+                    .iter()
+                    .map(|&i| sum(&self.groups.sums[i as usize]))
+                    .collect(),
             )));
         }
         RecordBatch::try_new(rollup_schema(), arrays)
@@ -401,17 +511,6 @@ impl Rollup {
             OffsetBuffer::new(ScalarBuffer::from(offsets)),
             Buffer::from_vec(values),
         ))
-    }
-}
-
-fn add_group(groups: &mut HashMap<Box<[u8]>, Sums>, key: &[u8], bytes: u64, packets: u64, flows: u64) {
-    match groups.get_mut(key) {
-        Some(sums) => sums.add(bytes, packets, flows),
-        None => {
-            let mut sums = Sums::default();
-            sums.add(bytes, packets, flows);
-            groups.insert(key.into(), sums);
-        }
     }
 }
 
@@ -589,6 +688,23 @@ mod tests {
         minutes.add_flows(&b);
         let mut hours = Rollup::new(HOUR);
         hours.add_record_batch(&minutes.finish().unwrap()).unwrap();
+        let mut direct = Rollup::new(HOUR);
+        direct.add_flows(&b);
+        assert_eq!(hours.finish().unwrap(), direct.finish().unwrap());
+    }
+
+    #[test]
+    fn minutes_rolled_into_hours_equal_hours_of_the_flows() {
+        let b = flows();
+        // Two halves, rolled up apart: their interners number the apps differently.
+        let mut hours = Rollup::new(HOUR);
+        for half in [0..2_500, 2_500..b.len()] {
+            let mut part = FlowBatch::new();
+            half.for_each(|i| part.push_from(&b, i));
+            let mut minutes = Rollup::new(MINUTE);
+            minutes.add_flows(&part);
+            minutes.roll_into(&mut hours);
+        }
         let mut direct = Rollup::new(HOUR);
         direct.add_flows(&b);
         assert_eq!(hours.finish().unwrap(), direct.finish().unwrap());

@@ -315,12 +315,11 @@ impl Store {
                 path: dir.clone(),
                 source,
             };
-            let rows = self.rollups[i].rollup.finish().map_err(arrow)?;
-            for j in i + 1..self.rollups.len() {
-                if self.rollups[j].from == Some(i) {
-                    self.rollups[j].rollup.add_record_batch(&rows).map_err(arrow)?;
-                }
+            let (finer, coarser) = self.rollups.split_at_mut(i + 1);
+            for c in coarser.iter_mut().filter(|c| c.from == Some(i)) {
+                finer[i].rollup.roll_into(&mut c.rollup);
             }
+            let rows = self.rollups[i].rollup.finish().map_err(arrow)?;
             self.rollups[i].pending.push(rows);
         }
         Ok(())
