@@ -205,7 +205,7 @@ impl Maintenance {
             let sink = if table.table.is_raw() {
                 Sink::Raw(&mut writer)
             } else {
-                Sink::Rollup(&mut writer, Rollup::new(table.table.resolution_ns()))
+                Sink::Rollup(&mut writer, Box::new(Rollup::new(table.table.resolution_ns())))
             };
             merge(sources, &table.schema, sink)
         });

@@ -44,7 +44,7 @@ pub(crate) enum Sink<'a> {
     /// Straight into the output file (raw table).
     Raw(&'a mut PartWriter),
     /// Re-aggregated at the rollup's resolution, then into the output file.
-    Rollup(&'a mut PartWriter, Rollup),
+    Rollup(&'a mut PartWriter, Box<Rollup>),
 }
 
 /// Batches of one input, in time order.
