@@ -437,7 +437,13 @@ impl Rollup {
 
     /// The groups at `order`, as rows of [`rollup_schema`].
     fn to_record_batch(&self, order: &[u32]) -> Result<RecordBatch, ArrowError> {
-        let keys: Vec<&[u8]> = order.iter().map(|&i| self.groups.key(i as usize)).collect();
+        // Gathered once in order, the keys are then read column by column from contiguous memory rather
+        // than from all over the arena, which made this several times slower than the sort itself.
+        let mut gathered = Vec::with_capacity(order.len() * LAYOUT.width);
+        order
+            .iter()
+            .for_each(|&i| gathered.extend_from_slice(self.groups.key(i as usize)));
+        let keys: Vec<&[u8]> = gathered.chunks_exact(LAYOUT.width).collect();
         let mut arrays: Vec<ArrayRef> = Vec::with_capacity(LAYOUT.columns.len() + 4);
         arrays.push(Arc::new(primitive::<TimestampNanosecondType>(
             keys.iter().map(|k| i64::from_be_bytes(read(k, 0))).collect(),
