@@ -4,8 +4,8 @@
 //! measured for statistics and compressed. Columns are independent until they are laid out in the file, so
 //! each row group's columns are encoded on up to [`threads`] threads (which take the next column as they
 //! finish one, since an address column costs ten times a column of empty strings), and the finished column
-//! chunks are then appended in schema order. Small writes, such as rollup rows, stay on the calling
-//! thread, where starting threads would cost more than it saves.
+//! chunks are then appended in schema order. Small writes (a quiet flush, a few rollup rows) stay on the
+//! calling thread, where starting threads would cost more than it saves.
 
 use std::fs::File;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -24,7 +24,7 @@ use parquet::file::writer::SerializedFileWriter;
 const PARALLEL_ROWS: usize = 16 * 1024;
 
 /// How many threads encode a write: the cores, at most four.
-pub fn threads() -> usize {
+fn threads() -> usize {
     thread::available_parallelism().map_or(1, usize::from).min(4)
 }
 
