@@ -26,8 +26,9 @@ pub const ROW_GROUP_ROWS: usize = 1 << 20;
 
 /// The writer properties of every file: zstd, statistics per column chunk, and per page for the time (so
 /// that readers skip pages by time; the other columns are not sorted, and page statistics of all fifty
-/// would cost a tenth of the encoding for pages that a filter seldom skips), dictionaries (the default, which Parquet drops by itself for a column whose dictionary grows too large)
-/// except for the columns in `without_dictionary`, delta encoding for times (sorted, so deltas are small),
+/// would cost a tenth of the encoding for pages that a filter seldom skips), dictionaries (the default,
+/// which Parquet drops by itself for a column whose dictionary grows too large) except for the columns in
+/// `without_dictionary`, delta encoding for times (sorted, so deltas are small),
 /// and `time_received` declared as the sort order.
 pub fn writer_properties(schema: &SchemaRef, without_dictionary: &[usize]) -> WriterProperties {
     let mut props = WriterProperties::builder()

@@ -4,8 +4,8 @@
 //! A group's key is its values laid end to end in a fixed number of bytes (the time bucket first, big-endian,
 //! so that keys sort by time), and strings, lists and byte strings become ids into an interner. Keys are built
 //! a column at a time into one reused buffer, then each row's slice is looked up in [`Groups`], which keeps
-//! every group's key end to end in one arena: no allocation per row or per group, and columns are read back
-//! from contiguous memory when the rows are taken out.
+//! every group's key end to end in one arena: no allocation per row or per group, and columns are read
+//! back from contiguous memory when the rows are taken out.
 
 use std::hash::BuildHasher;
 use std::sync::{Arc, LazyLock};
@@ -384,7 +384,7 @@ impl Rollup {
     pub fn roll_into(&self, coarser: &mut Rollup) {
         let layout = &*LAYOUT;
         // This rollup's interner ids -> the coarser one's, as they are first seen.
-        let mut ids: Vec<u32> = vec![u32::MAX; self.interner.values.len()];
+        let mut ids: Vec<u32> = Vec::new();
         let mut key = Vec::with_capacity(layout.width);
         for i in 0..self.groups.len() {
             key.clear();
@@ -395,15 +395,7 @@ impl Rollup {
                 if matches!(kc.kind, Kind::Str | Kind::Bytes | Kind::U32List) {
                     let o = kc.offset;
                     let id = u32::from_le_bytes(read(&key, o));
-                    let to = match ids.get_mut(id as usize) {
-                        Some(to) => {
-                            if *to == u32::MAX {
-                                *to = coarser.interner.id(self.interner.get(id));
-                            }
-                            *to
-                        }
-                        None => coarser.interner.id(&[]),
-                    };
+                    let to = local_id(&mut ids, &mut coarser.interner, id, || self.interner.get(id));
                     key[o..o + 4].copy_from_slice(&to.to_le_bytes());
                 }
             }
@@ -533,7 +525,8 @@ fn fill<T: Copy, const N: usize>(
     }
 }
 
-/// The interner id of pool handle `handle` of the current batch, resolving and interning it on first sight.
+/// The interner id of `handle` (a pool handle of the current batch, or a finer rollup's interner id), resolving
+/// and interning it on first sight.
 fn local_id<'a>(
     local: &mut Vec<u32>,
     interner: &mut Interner,
