@@ -212,7 +212,7 @@ def main() -> None:
         results.append({"query": q["name"], "weir": t_weir, "duckdb": t_duck, "chdb": t_ch, "agree": agree})
 
     raw = dir_bytes(store / "flows")
-    rollups = dir_bytes(store / "flows_1m") + dir_bytes(store / "flows_1h")
+    rollups = sum(dir_bytes(store / t) for t in ("flows_1m", "flows_1h", "traffic_1m", "traffic_1h"))
     pq = parquet.stat().st_size
     fmt = lambda t: "-" if t is None else f"{t:.3f} s"  # noqa: E731
     rows = []

@@ -34,13 +34,13 @@ fn hour(kind: Kind) -> Query {
 fn backend_errors_name_the_table_and_the_file() {
     let backend = Recorder::new(&DataFusion).then_fail(
         BackendError::new(BackendErrorKind::Io, "permission denied")
-            .in_file("flows_1h/2024-10/part-7.parquet"),
+            .in_file("traffic_1h/2024-10/part-7.parquet"),
     );
     let e = run_at(&backend, &Table::defaults(), &hour(Kind::Summary), NOW).unwrap_err();
-    assert!(matches!(&e, QueryError::Backend { table, .. } if table == "flows_1h"));
+    assert!(matches!(&e, QueryError::Backend { table, .. } if table == "traffic_1h"));
     assert_eq!(
         e.to_string(),
-        "flows_1h: storage error in flows_1h/2024-10/part-7.parquet: permission denied"
+        "traffic_1h: storage error in traffic_1h/2024-10/part-7.parquet: permission denied"
     );
 }
 
@@ -50,7 +50,7 @@ fn rows_of_the_wrong_shape_are_refused() {
     let e = run_at(&backend, &Table::defaults(), &hour(Kind::Summary), NOW).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "flows_1h: unexpected answer: a row of 2 values where 7 were asked for"
+        "traffic_1h: unexpected answer: a row of 2 values where 7 were asked for"
     );
     let text = Value::Str("many".into());
     let backend = Recorder::new(&DataFusion).then(vec![vec![Value::U64(15169), text]]);
@@ -168,7 +168,7 @@ fn series_fill_every_bucket_and_report_rates_per_step() {
         vec![Value::Time(t(3)), Value::I64(0), Value::U64(60)],
     ]);
     let answer = run_at(&backend, &Table::defaults(), &q, NOW).unwrap();
-    assert_eq!(answer.table, "flows_1m");
+    assert_eq!(answer.table, "traffic_1m");
     assert_eq!(answer.columns, ["time_received", "pps"]);
     let want: Vec<Vec<Value>> = [0.0, 2.0, 0.0, 1.0, 0.0]
         .iter()

@@ -205,7 +205,8 @@ impl Maintenance {
             let sink = if table.table.is_raw() {
                 Sink::Raw(&mut writer)
             } else {
-                Sink::Rollup(&mut writer, Box::new(Rollup::new(table.table.resolution_ns())))
+                let rollup = Rollup::new(table.table.resolution_ns(), table.schema.clone());
+                Sink::Rollup(&mut writer, Box::new(rollup))
             };
             merge(sources, &table.schema, sink)
         });

@@ -8,7 +8,7 @@
 //! back from contiguous memory when the rows are taken out.
 
 use std::hash::BuildHasher;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use arrow::array::{
     Array, ArrayRef, AsArray, BinaryArray, FixedSizeBinaryArray, ListArray, PrimitiveArray, RecordBatch,
@@ -16,14 +16,15 @@ use arrow::array::{
 };
 use arrow::buffer::{Buffer, OffsetBuffer, ScalarBuffer};
 use arrow::datatypes::{
-    ArrowPrimitiveType, TimestampNanosecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
+    ArrowPrimitiveType, Schema, SchemaRef, TimestampNanosecondType, UInt8Type, UInt16Type, UInt32Type,
+    UInt64Type,
 };
 use arrow::error::ArrowError;
 use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
 use weir_flow::{COLUMNS, ColumnRef, FIELDS, FlowBatch, Kind};
 
 use crate::convert::nanos;
-use crate::schema::{TIME, is_rollup_key, list_item, rollup_schema};
+use crate::schema::{TIME, is_rollup_key, list_item};
 
 /// Where one group key column sits in a key.
 #[derive(Debug)]
@@ -35,11 +36,31 @@ struct KeyColumn {
     offset: usize,
 }
 
-/// The layout of every rollup key: 8 bytes of time bucket, then each group key column in schema order.
+/// The layout of a rollup's keys: 8 bytes of time bucket, then each group key column in schema order.
 #[derive(Debug)]
 struct KeyLayout {
     columns: Vec<KeyColumn>,
     width: usize,
+}
+
+impl KeyLayout {
+    /// The keys of the rollup columns in `schema`.
+    fn of(schema: &Schema) -> KeyLayout {
+        let mut width = 8;
+        let mut columns = Vec::new();
+        for (field, c) in COLUMNS.iter().enumerate() {
+            if is_rollup_key(c) && schema.field_with_name(c.name).is_ok() {
+                columns.push(KeyColumn {
+                    name: c.name,
+                    kind: c.kind,
+                    field,
+                    offset: width,
+                });
+                width += key_width(c.kind);
+            }
+        }
+        KeyLayout { columns, width }
+    }
 }
 
 /// Bytes a value of `kind` takes in a key; variable-length values take a 4-byte interner id.
@@ -52,23 +73,6 @@ fn key_width(kind: Kind) -> usize {
         Kind::Ip => 16,
     }
 }
-
-static LAYOUT: LazyLock<KeyLayout> = LazyLock::new(|| {
-    let mut width = 8;
-    let mut columns = Vec::new();
-    for (field, c) in COLUMNS.iter().enumerate() {
-        if is_rollup_key(c) {
-            columns.push(KeyColumn {
-                name: c.name,
-                kind: c.kind,
-                field,
-                offset: width,
-            });
-            width += key_width(c.kind);
-        }
-    }
-    KeyLayout { columns, width }
-});
 
 /// The summed columns of one group.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -119,8 +123,9 @@ impl Interner {
 
 /// The groups of a rollup: keys of [`KeyLayout::width`] bytes end to end in one arena, their sums beside, and
 /// a hash table of indices into both.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Groups {
+    width: usize,
     keys: Vec<u8>,
     sums: Vec<Sums>,
     /// Each group's hash, so that the table grows without hashing keys again.
@@ -130,19 +135,30 @@ struct Groups {
 }
 
 impl Groups {
+    fn new(width: usize) -> Groups {
+        Groups {
+            width,
+            keys: Vec::new(),
+            sums: Vec::new(),
+            hashes: Vec::new(),
+            table: HashTable::new(),
+            hasher: DefaultHashBuilder::default(),
+        }
+    }
+
     fn len(&self) -> usize {
         self.sums.len()
     }
 
     fn key(&self, i: usize) -> &[u8] {
-        let w = LAYOUT.width;
+        let w = self.width;
         &self.keys[i * w..(i + 1) * w]
     }
 
     /// Adds sums to the group of `key`, making it if new.
     fn add(&mut self, key: &[u8], sums: Sums) {
         let hash = self.hasher.hash_one(key);
-        let (keys, w) = (&self.keys, LAYOUT.width);
+        let (keys, w) = (&self.keys, self.width);
         if let Some(&i) = self
             .table
             .find(hash, |&i| &keys[i as usize * w..(i as usize + 1) * w] == key)
@@ -174,10 +190,12 @@ impl Groups {
     }
 }
 
-/// Groups flows into rollup rows at one time resolution.
+/// Groups flows into rollup rows at one time resolution, keyed by the rollup columns of its schema.
 #[derive(Debug)]
 pub struct Rollup {
     resolution: u64,
+    schema: SchemaRef,
+    layout: Arc<KeyLayout>,
     groups: Groups,
     interner: Interner,
     /// The keys of the batch being added, `width` bytes per row.
@@ -189,11 +207,15 @@ pub struct Rollup {
 }
 
 impl Rollup {
-    /// An empty rollup at `resolution_ns` nanoseconds (60e9 for one minute).
-    pub fn new(resolution_ns: u64) -> Self {
+    /// An empty rollup at `resolution_ns` nanoseconds (60e9 for one minute) whose rows have `schema` (see
+    /// [`table_schema`](crate::schema::table_schema)): its rollup columns are the group keys.
+    pub fn new(resolution_ns: u64, schema: SchemaRef) -> Self {
+        let layout = Arc::new(KeyLayout::of(&schema));
         Self {
             resolution: resolution_ns.max(1),
-            groups: Groups::default(),
+            schema,
+            groups: Groups::new(layout.width),
+            layout,
             interner: Interner::default(),
             keys: Vec::new(),
             local: Vec::new(),
@@ -222,7 +244,7 @@ impl Rollup {
 
     /// Adds the flows of `batch`.
     pub fn add_flows(&mut self, batch: &FlowBatch) {
-        let layout = &*LAYOUT;
+        let layout = self.layout.clone();
         let (n, w) = (batch.len(), layout.width);
         self.keys.clear();
         self.keys.resize(n * w, 0);
@@ -282,7 +304,7 @@ impl Rollup {
     /// Adds the rows of a record batch of the raw or a rollup schema (columns are found by name), e.g. rows
     /// read back from files being merged, or a finer rollup's rows to roll up further.
     pub fn add_record_batch(&mut self, rb: &RecordBatch) -> Result<(), ArrowError> {
-        let layout = &*LAYOUT;
+        let layout = self.layout.clone();
         let (n, w) = (rb.num_rows(), layout.width);
         self.keys.clear();
         self.keys.resize(n * w, 0);
@@ -379,31 +401,54 @@ impl Rollup {
         Ok(())
     }
 
-    /// Adds this rollup's groups to `coarser`, a rollup at a multiple of this one's resolution: what
+    /// Whether [`roll_into`](Self::roll_into) can feed `coarser`: its resolution is a multiple of this
+    /// one's and its keys are among this one's.
+    pub fn can_roll_into(&self, coarser: &Rollup) -> bool {
+        coarser.resolution.is_multiple_of(self.resolution)
+            && coarser
+                .layout
+                .columns
+                .iter()
+                .all(|c| self.layout.columns.iter().any(|f| f.field == c.field))
+    }
+
+    /// Adds this rollup's groups to `coarser`, which [`can_roll_into`](Self::can_roll_into) accepts: what
     /// [`add_record_batch`](Self::add_record_batch) of this rollup's rows would do, without making them.
+    /// Each of `coarser`'s key columns is copied from this rollup's key; a column this rollup lacks would
+    /// read as zero.
     pub fn roll_into(&self, coarser: &mut Rollup) {
-        let layout = &*LAYOUT;
+        // Where each of the coarser key's columns comes from in this rollup's key.
+        let moves: Vec<(usize, usize, usize, bool)> = coarser
+            .layout
+            .columns
+            .iter()
+            .filter_map(|c| {
+                let from = self.layout.columns.iter().find(|f| f.field == c.field)?;
+                let interned = matches!(c.kind, Kind::Str | Kind::Bytes | Kind::U32List);
+                Some((from.offset, c.offset, key_width(c.kind), interned))
+            })
+            .collect();
         // This rollup's interner ids -> the coarser one's, as they are first seen.
         let mut ids: Vec<u32> = Vec::new();
-        let mut key = Vec::with_capacity(layout.width);
+        let mut key = vec![0; coarser.layout.width];
         for i in 0..self.groups.len() {
-            key.clear();
-            key.extend_from_slice(self.groups.key(i));
-            let bucket = coarser.bucket(u64::from_be_bytes(read(&key, 0)));
+            let finer = self.groups.key(i);
+            let bucket = coarser.bucket(u64::from_be_bytes(read(finer, 0)));
             key[..8].copy_from_slice(&bucket.to_be_bytes());
-            for kc in &layout.columns {
-                if matches!(kc.kind, Kind::Str | Kind::Bytes | Kind::U32List) {
-                    let o = kc.offset;
-                    let id = u32::from_le_bytes(read(&key, o));
-                    let to = local_id(&mut ids, &mut coarser.interner, id, || self.interner.get(id));
-                    key[o..o + 4].copy_from_slice(&to.to_le_bytes());
+            for &(from, to, width, interned) in &moves {
+                if interned {
+                    let id = u32::from_le_bytes(read(finer, from));
+                    let id = local_id(&mut ids, &mut coarser.interner, id, || self.interner.get(id));
+                    key[to..to + 4].copy_from_slice(&id.to_le_bytes());
+                } else {
+                    key[to..to + width].copy_from_slice(&finer[from..from + width]);
                 }
             }
             coarser.groups.add(&key, self.groups.sums[i]);
         }
     }
 
-    /// Takes every group out as rows of [`rollup_schema`], sorted by time bucket, and forgets the interned
+    /// Takes every group out as rows of the rollup's schema, sorted by time bucket, and forgets the interned
     /// values.
     pub fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
         let rb = self.to_record_batch(&self.groups.sorted());
@@ -413,34 +458,35 @@ impl Rollup {
     }
 
     /// Takes out the groups of time buckets that start before `time_ns` (which no later input can add to when
-    /// inputs come in time order), as rows of [`rollup_schema`] sorted by time bucket.
+    /// inputs come in time order), as rows of the rollup's schema sorted by time bucket.
     pub fn take_before(&mut self, time_ns: u64) -> Result<RecordBatch, ArrowError> {
         let cut = self.bucket(time_ns).to_be_bytes();
         let order = self.groups.sorted();
         let before = order.partition_point(|&i| self.groups.key(i as usize)[..8] < cut[..]);
         let rb = self.to_record_batch(&order[..before])?;
         // The groups that stay are laid out again, in key order.
-        let old = std::mem::take(&mut self.groups);
+        let old = std::mem::replace(&mut self.groups, Groups::new(self.layout.width));
         for &i in &order[before..] {
             self.groups.add(old.key(i as usize), old.sums[i as usize]);
         }
         Ok(rb)
     }
 
-    /// The groups at `order`, as rows of [`rollup_schema`].
+    /// The groups at `order`, as rows of the rollup's schema.
     fn to_record_batch(&self, order: &[u32]) -> Result<RecordBatch, ArrowError> {
         // Gathered once in order, the keys are then read column by column from contiguous memory rather
         // than from all over the arena, which made this several times slower than the sort itself.
-        let mut gathered = Vec::with_capacity(order.len() * LAYOUT.width);
+        let layout = &*self.layout;
+        let mut gathered = Vec::with_capacity(order.len() * layout.width);
         order
             .iter()
             .for_each(|&i| gathered.extend_from_slice(self.groups.key(i as usize)));
-        let keys: Vec<&[u8]> = gathered.chunks_exact(LAYOUT.width).collect();
-        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(LAYOUT.columns.len() + 4);
+        let keys: Vec<&[u8]> = gathered.chunks_exact(layout.width).collect();
+        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(layout.columns.len() + 4);
         arrays.push(Arc::new(primitive::<TimestampNanosecondType>(
             keys.iter().map(|k| i64::from_be_bytes(read(k, 0))).collect(),
         )));
-        for kc in &LAYOUT.columns {
+        for kc in &layout.columns {
             let o = kc.offset;
             let array: ArrayRef = match kc.kind {
                 Kind::Time => Arc::new(primitive::<TimestampNanosecondType>(
@@ -490,7 +536,7 @@ impl Rollup {
                     .collect(),
             )));
         }
-        RecordBatch::try_new(rollup_schema(), arrays)
+        RecordBatch::try_new(self.schema.clone(), arrays)
     }
 
     /// The interned values at offset `o` of each key, laid end to end.
@@ -580,6 +626,7 @@ mod tests {
 
     use super::*;
     use crate::convert::to_record_batch;
+    use crate::schema::{rollup_schema, table_schema};
 
     const MINUTE: u64 = 60_000_000_000;
     const HOUR: u64 = 60 * MINUTE;
@@ -620,7 +667,7 @@ mod tests {
     #[test]
     fn rollup_sums_equal_raw_sums() {
         let b = flows();
-        let mut r = Rollup::new(MINUTE);
+        let mut r = Rollup::new(MINUTE, rollup_schema());
         r.add_flows(&b);
         let rb = r.finish().unwrap();
         assert_eq!(rb.schema(), rollup_schema());
@@ -641,7 +688,7 @@ mod tests {
     #[test]
     fn groups_by_keys_and_floored_time() {
         let b = flows();
-        let mut r = Rollup::new(HOUR);
+        let mut r = Rollup::new(HOUR, rollup_schema());
         r.add_flows(&b);
         let rb = r.finish().unwrap();
         // 5 000 flows 1.5 s apart span three clock hours; i % 30 fixes exporter, interface and app.
@@ -673,9 +720,9 @@ mod tests {
     #[test]
     fn record_batches_roll_up_like_flow_batches() {
         let b = flows();
-        let mut from_flows = Rollup::new(MINUTE);
+        let mut from_flows = Rollup::new(MINUTE, rollup_schema());
         from_flows.add_flows(&b);
-        let mut from_rows = Rollup::new(MINUTE);
+        let mut from_rows = Rollup::new(MINUTE, rollup_schema());
         from_rows.add_record_batch(&to_record_batch(&b).unwrap()).unwrap();
         assert_eq!(from_flows.finish().unwrap(), from_rows.finish().unwrap());
     }
@@ -683,11 +730,11 @@ mod tests {
     #[test]
     fn minutes_roll_up_into_the_same_hours_as_flows() {
         let b = flows();
-        let mut minutes = Rollup::new(MINUTE);
+        let mut minutes = Rollup::new(MINUTE, rollup_schema());
         minutes.add_flows(&b);
-        let mut hours = Rollup::new(HOUR);
+        let mut hours = Rollup::new(HOUR, rollup_schema());
         hours.add_record_batch(&minutes.finish().unwrap()).unwrap();
-        let mut direct = Rollup::new(HOUR);
+        let mut direct = Rollup::new(HOUR, rollup_schema());
         direct.add_flows(&b);
         assert_eq!(hours.finish().unwrap(), direct.finish().unwrap());
     }
@@ -696,23 +743,47 @@ mod tests {
     fn minutes_rolled_into_hours_equal_hours_of_the_flows() {
         let b = flows();
         // Two halves, rolled up apart: their interners number the apps differently.
-        let mut hours = Rollup::new(HOUR);
+        let mut hours = Rollup::new(HOUR, rollup_schema());
         for half in [0..2_500, 2_500..b.len()] {
             let mut part = FlowBatch::new();
             half.for_each(|i| part.push_from(&b, i));
-            let mut minutes = Rollup::new(MINUTE);
+            let mut minutes = Rollup::new(MINUTE, rollup_schema());
             minutes.add_flows(&part);
             minutes.roll_into(&mut hours);
         }
-        let mut direct = Rollup::new(HOUR);
+        let mut direct = Rollup::new(HOUR, rollup_schema());
         direct.add_flows(&b);
         assert_eq!(hours.finish().unwrap(), direct.finish().unwrap());
     }
 
     #[test]
+    fn wide_minutes_roll_into_narrow_hours_but_not_back() {
+        let b = flows();
+        let keys = [weir_flow::Field::exporter_addr, weir_flow::Field::app];
+        let narrow = || table_schema(&weir_query::plan::Table::rollup_of("n", 3600, &keys, None));
+        let mut minutes = Rollup::new(MINUTE, rollup_schema());
+        minutes.add_flows(&b);
+        let mut hours = Rollup::new(HOUR, narrow());
+        assert!(minutes.can_roll_into(&hours));
+        assert!(!hours.can_roll_into(&Rollup::new(HOUR, rollup_schema())));
+        assert!(!minutes.can_roll_into(&Rollup::new(MINUTE / 2, narrow())));
+        minutes.roll_into(&mut hours);
+        let mut direct = Rollup::new(HOUR, narrow());
+        direct.add_flows(&b);
+        let (rolled, direct) = (hours.finish().unwrap(), direct.finish().unwrap());
+        // Three hours, two exporters, three apps; the interfaces are summed away.
+        assert_eq!(rolled.num_rows(), 3 * 2 * 3);
+        assert_eq!(rolled, direct);
+        assert_eq!(
+            u64s(&rolled, "bytes").iter().sum::<u64>(),
+            b.cols.bytes.iter().sum::<u64>()
+        );
+    }
+
+    #[test]
     fn takes_out_only_buckets_before_a_time() {
         let b = flows();
-        let mut r = Rollup::new(HOUR);
+        let mut r = Rollup::new(HOUR, rollup_schema());
         r.add_flows(&b);
         let all = r.len();
         let start = b.cols.time_received[0];
@@ -727,7 +798,9 @@ mod tests {
     fn rejects_a_batch_without_the_rollup_columns() {
         let rb = to_record_batch(&flows()).unwrap();
         let rb = rb.project(&[0, 1]).unwrap();
-        let err = Rollup::new(MINUTE).add_record_batch(&rb).unwrap_err();
+        let err = Rollup::new(MINUTE, rollup_schema())
+            .add_record_batch(&rb)
+            .unwrap_err();
         assert!(err.to_string().contains("exporter_addr"), "{err}");
     }
 }

@@ -1,14 +1,16 @@
 //! The Arrow schemas of the stored tables, generated from [`weir_flow::COLUMNS`].
 //!
 //! The raw table has every column; a rollup table keeps `time_received` (floored to its resolution), the
-//! columns marked `rollup` as group keys, and `bytes`, `packets` and `flows` as sums. Rollup columns keep the
+//! columns marked `rollup` (or those of them its [`Table`] lists) as group keys, and `bytes`, `packets` and
+//! `flows` as sums. Rollup columns keep the
 //! raw table's names and types, so one query runs unchanged against either. Every column is non-nullable: the
 //! flow schema has a zero value for every kind, and a null would be a second way to say "unknown".
 
 use std::sync::{Arc, LazyLock};
 
 use arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef, TimeUnit};
-use weir_flow::{COLUMNS, Column, Kind};
+use weir_flow::{COLUMNS, Column, FIELDS, Kind};
+use weir_query::plan::Table;
 
 /// The columns a rollup table sums rather than groups by.
 pub const SUMS: [&str; 3] = ["bytes", "packets", "flows"];
@@ -72,6 +74,28 @@ pub fn rollup_schema() -> SchemaRef {
     ROLLUP.clone()
 }
 
+/// The schema of `table`'s files: [`raw_schema`], [`rollup_schema`], or for a rollup keeping fewer columns
+/// the time bucket, its keys and the sums, in schema order.
+pub fn table_schema(table: &Table) -> SchemaRef {
+    if table.is_raw() {
+        return raw_schema();
+    }
+    if table.columns == Table::rollup_columns() {
+        return rollup_schema();
+    }
+    let keeps = |(c, f): &(&Column, &weir_flow::Field)| {
+        in_rollup(c) && (!is_rollup_key(c) || table.columns.contains(**f))
+    };
+    Arc::new(Schema::new(
+        COLUMNS
+            .iter()
+            .zip(FIELDS)
+            .filter(keeps)
+            .map(|(c, _)| field(c))
+            .collect::<Vec<_>>(),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,6 +114,19 @@ mod tests {
             .field_with_name("dst_as_path")
             .map(|f| f.data_type().clone());
         assert_eq!(t.ok(), Some(DataType::List(list_item())));
+    }
+
+    #[test]
+    fn a_narrow_rollup_keeps_its_keys_the_time_and_the_sums() {
+        let keys = [weir_flow::Field::proto, weir_flow::Field::exporter_addr];
+        let schema = table_schema(&Table::rollup_of("t", 60, &keys, None));
+        let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+        assert_eq!(
+            names,
+            [TIME, "exporter_addr", "proto", "bytes", "packets", "flows"]
+        );
+        assert_eq!(table_schema(&Table::rollup("w", 60, None)), rollup_schema());
+        assert_eq!(table_schema(&Table::raw(None)), raw_schema());
     }
 
     #[test]

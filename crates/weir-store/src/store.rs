@@ -122,6 +122,22 @@ impl Store {
                     t.name
                 )));
             }
+            if !t.is_raw() {
+                let can = Table::rollup_columns();
+                if let Some(f) = t.columns.missing_from(can).next() {
+                    return Err(StoreError::Config(format!(
+                        "rollup {} cannot keep {}: a rollup keeps only columns it can group by",
+                        t.name,
+                        f.column().name
+                    )));
+                }
+                if !t.columns.contains(weir_flow::Field::time_received) {
+                    return Err(StoreError::Config(format!(
+                        "rollup {} must keep time_received, its time bucket",
+                        t.name
+                    )));
+                }
+            }
             if config.tables[..i].iter().any(|u| u.name == t.name) {
                 return Err(StoreError::Config(format!(
                     "table {} is configured twice",
@@ -139,19 +155,27 @@ impl Store {
         let stats = Arc::new(StoreStats::default());
         add(&stats.files_quarantined, recovery.quarantined.len() as u64);
 
+        // Finer first, and at one resolution wider first, so that a rollup comes after every rollup that can
+        // feed it.
         let mut order: Vec<usize> = (0..tables.len()).filter(|&i| i != raw).collect();
-        order.sort_by_key(|&i| tables[i].table.resolution_ns());
+        order.sort_by_key(|&i| {
+            let t = &tables[i].table;
+            (t.resolution_ns(), std::cmp::Reverse(t.columns.len()))
+        });
         let mut rollups: Vec<RollupState> = Vec::with_capacity(order.len());
         for i in order {
-            let res = tables[i].table.resolution_ns();
-            // The coarsest finer rollup whose buckets fit exactly into this one's.
-            let from = (0..rollups.len()).rev().find(|&j| {
-                let finer = rollups[j].rollup.resolution();
-                finer < res && res.is_multiple_of(finer)
-            });
+            let rollup = Rollup::new(tables[i].table.resolution_ns(), tables[i].schema.clone());
+            // Fed at a flush from the finer rollup with the fewest columns (so the fewest groups, on real
+            // traffic) that has all of its keys and buckets that fit into its own; else from the flows.
+            let from = (0..rollups.len())
+                .filter(|&j| rollups[j].rollup.can_roll_into(&rollup))
+                .min_by_key(|&j| {
+                    let t = &tables[rollups[j].table].table;
+                    (t.columns.len(), std::cmp::Reverse(t.resolution_ns()))
+                });
             rollups.push(RollupState {
                 table: i,
-                rollup: Rollup::new(res),
+                rollup,
                 from,
                 pending: Vec::new(),
             });
@@ -350,7 +374,7 @@ impl Store {
                 1 => pending,
                 // Rows left over from failed flushes: aggregate them again into one sorted batch.
                 _ => {
-                    let mut again = Rollup::new(self.rollups[i].rollup.resolution());
+                    let mut again = Rollup::new(self.rollups[i].rollup.resolution(), table.schema.clone());
                     let arrow = |source| StoreError::Arrow {
                         path: table.dir.clone(),
                         source,

@@ -6,7 +6,7 @@ use arrow::datatypes::SchemaRef;
 use weir_query::plan::Table;
 
 use crate::layout::Granularity;
-use crate::schema::{raw_schema, rollup_schema};
+use crate::schema::table_schema;
 
 /// One stored table.
 #[derive(Debug, Clone)]
@@ -23,19 +23,16 @@ pub(crate) struct TableFiles {
 
 impl TableFiles {
     pub fn new(store_dir: &Path, table: Table) -> TableFiles {
-        let (granularity, schema) = if table.is_raw() {
-            (Granularity::Hour, raw_schema())
+        let granularity = if table.is_raw() {
+            Granularity::Hour
         } else {
-            (
-                Granularity::for_resolution(table.resolution_ns()),
-                rollup_schema(),
-            )
+            Granularity::for_resolution(table.resolution_ns())
         };
         TableFiles {
+            schema: table_schema(&table),
             dir: store_dir.join(&table.name),
             table,
             granularity,
-            schema,
         }
     }
 }

@@ -102,7 +102,10 @@ fn summary_counts_every_flow_scaled_by_sampling_in_all_and_per_exporter() {
     let f = fixture("summary");
     let q = Query::new(RANGE, Kind::Summary);
     let (answer, raw) = (f.ask(&q), f.ask_raw(&q));
-    assert_eq!((answer.table.as_str(), raw.table.as_str()), ("flows_1h", "flows"));
+    assert_eq!(
+        (answer.table.as_str(), raw.table.as_str()),
+        ("traffic_1h", "flows")
+    );
     assert_eq!(
         answer.columns,
         [
@@ -326,7 +329,7 @@ fn series_fill_empty_buckets_and_split_the_top_keys_from_other() {
         }),
     );
     let (answer, raw) = (f.ask(&q), f.ask_raw(&q));
-    assert_eq!(answer.table, "flows_1m");
+    assert_eq!(answer.table, "traffic_1m");
     assert_eq!(answer.columns, ["time_received", "app", "packets"]);
     let mut want = Vec::new();
     for b in 0..n {

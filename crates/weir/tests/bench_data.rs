@@ -369,7 +369,7 @@ fn the_store_and_the_parquet_file_hold_the_generated_flows() {
     let store = dir.path("store");
     bench_data(&[&args[..], &["--out", &store]].concat());
     let store = std::path::Path::new(&store);
-    for table in ["flows", "flows_1m", "flows_1h"] {
+    for table in ["flows", "flows_1m", "flows_1h", "traffic_1m", "traffic_1h"] {
         let files = parquet_files(&store.join(table));
         assert!(!files.is_empty(), "no files in {table}");
         let (rows, sum) = parquet_sum(&files, "bytes");

@@ -138,17 +138,31 @@ fn query_answers_equal_the_sums_of_the_flows_serve_decoded() {
     let (from, to) = (((now / hour) - 24) * hour, to);
     let range = ["--from", &from.to_string(), "--to", &to.to_string()].map(str::to_owned);
     let range: Vec<&str> = range.iter().map(String::as_str).collect();
-    let rolled = weir()
-        .args(["query", "--data", &data, "--top", "proto", "--format", "json"])
-        .args(&range)
-        .output()
-        .unwrap();
-    assert!(rolled.status.success());
+    let top = |dimension: &str, filter: &str| {
+        let out = weir()
+            .args([
+                "query", "--data", &data, "--top", dimension, "--format", "json", filter,
+            ])
+            .args(&range)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        out
+    };
+    // Protocols from the narrow rollup, interfaces from the wide one.
+    let rolled = top("proto", "any");
     assert!(
-        String::from_utf8_lossy(&rolled.stderr).contains("flows_1"),
-        "a rollup answers: {}",
+        String::from_utf8_lossy(&rolled.stderr).contains("from traffic_1h,"),
+        "the narrow rollup answers: {}",
         String::from_utf8_lossy(&rolled.stderr)
     );
+    let by_if = top("in_if", "any");
+    assert!(
+        String::from_utf8_lossy(&by_if.stderr).contains("from flows_1h,"),
+        "the wide rollup answers: {}",
+        String::from_utf8_lossy(&by_if.stderr)
+    );
+    assert_eq!(flows(&by_if.stdout), flows(&top("in_if", "src_port >= 0").stdout));
     // The same question with a filter on a column only the raw table has.
     let raw = weir()
         .args([

@@ -58,7 +58,8 @@ pub fn choose<'t>(
                 .is_none_or(|f| time_tests_fit(f.expr(), t.resolution_ns()))
         })
         .collect();
-    rollups.sort_by_key(|t| std::cmp::Reverse(t.resolution_ns()));
+    // Coarsest first, and of rollups at one resolution the one keeping fewest columns: it has fewest rows.
+    rollups.sort_by_key(|t| (std::cmp::Reverse(t.resolution_ns()), t.columns.len()));
     let range = query.range;
     let (table, range, step) = match buckets {
         Buckets::None => {
@@ -87,7 +88,9 @@ pub fn choose<'t>(
                 .copied()
                 .find(|t| (nice * NANOS_PER_SEC).is_multiple_of(t.resolution_ns()) && keeps(t, nice));
             let coarser = || {
-                rollups.iter().rev().copied().find_map(|t| {
+                let mut finest_first = rollups.clone();
+                finest_first.sort_by_key(|t| (t.resolution_ns(), t.columns.len()));
+                finest_first.into_iter().find_map(|t| {
                     let step = auto_step(range, t.resolution.unwrap_or(1));
                     keeps(t, step).then_some((t, step))
                 })
@@ -142,10 +145,10 @@ mod tests {
     #[test]
     fn whole_hours_go_to_the_hour_rollup_and_whole_minutes_to_the_minute_one() {
         let from = NOW - DAY;
-        assert_eq!(chosen(&query(from, NOW, "any"), Buckets::None).0, "flows_1h");
+        assert_eq!(chosen(&query(from, NOW, "any"), Buckets::None).0, "traffic_1h");
         assert_eq!(
             chosen(&query(from + 60 * S, NOW, "any"), Buckets::None).0,
-            "flows_1m"
+            "traffic_1m"
         );
         assert_eq!(chosen(&query(from + S, NOW, "any"), Buckets::None).0, "flows");
     }
@@ -169,10 +172,13 @@ mod tests {
     #[test]
     fn steps_pick_the_coarsest_table_that_divides_them() {
         let q = query(NOW - DAY, NOW, "any");
-        assert_eq!(chosen(&q, Buckets::Fixed(7200)), ("flows_1h".into(), Some(7200)));
-        assert_eq!(chosen(&q, Buckets::Fixed(300)), ("flows_1m".into(), Some(300)));
+        assert_eq!(
+            chosen(&q, Buckets::Fixed(7200)),
+            ("traffic_1h".into(), Some(7200))
+        );
+        assert_eq!(chosen(&q, Buckets::Fixed(300)), ("traffic_1m".into(), Some(300)));
         assert_eq!(chosen(&q, Buckets::Fixed(30)), ("flows".into(), Some(30)));
-        assert_eq!(chosen(&q, Buckets::Auto), ("flows_1m".into(), Some(300)));
+        assert_eq!(chosen(&q, Buckets::Auto), ("traffic_1m".into(), Some(300)));
         let hour = query(NOW - 3600 * S, NOW, "any");
         assert_eq!(chosen(&hour, Buckets::Auto), ("flows".into(), Some(15)));
     }
@@ -181,11 +187,25 @@ mod tests {
     fn retention_moves_old_ranges_to_coarser_tables() {
         let old = NOW - (RAW_RETENTION + 1) * S;
         let q = query(old - 3600 * S, old, "any");
-        assert_eq!(chosen(&q, Buckets::Auto), ("flows_1m".into(), Some(60)));
+        assert_eq!(chosen(&q, Buckets::Auto), ("traffic_1m".into(), Some(60)));
         let older = NOW - (MINUTE_RETENTION + 1) * S;
         let q = query(older - 3600 * S, older, "any");
-        assert_eq!(chosen(&q, Buckets::Auto), ("flows_1h".into(), Some(3600)));
+        assert_eq!(chosen(&q, Buckets::Auto), ("traffic_1h".into(), Some(3600)));
         assert_eq!(chosen(&q, Buckets::Fixed(60)).0, "flows");
+    }
+
+    #[test]
+    fn the_narrowest_rollup_that_keeps_the_columns_answers() {
+        let from = NOW - DAY;
+        assert_eq!(
+            chosen(&query(from, NOW, "proto 6"), Buckets::None).0,
+            "traffic_1h"
+        );
+        assert_eq!(chosen(&query(from, NOW, "in if 3"), Buckets::None).0, "flows_1h");
+        let q = query(from, NOW, "app = dns");
+        assert_eq!(chosen(&q, Buckets::Fixed(60)).0, "traffic_1m");
+        let q = query(from, NOW, "src as 15169");
+        assert_eq!(chosen(&q, Buckets::Fixed(60)).0, "flows_1m");
     }
 
     #[test]

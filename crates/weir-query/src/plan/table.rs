@@ -1,9 +1,12 @@
 //! The tables flows are stored in: the raw table and its rollups, described once for the planner and every
 //! backend.
 //!
-//! A rollup keeps `time_received` floored to its resolution and the columns the schema marks `rollup`, and
-//! sums `bytes`, `packets` and `flows` over the flows that share them. Its rows answer any question that
-//! only groups or filters on those columns, with a fraction of the rows to read.
+//! A rollup keeps `time_received` floored to its resolution and some of the columns the schema marks
+//! `rollup` (by default all of them), and sums `bytes`, `packets` and `flows` over the flows that share them.
+//! Its rows answer any question that only groups or filters on those columns, with a fraction of the rows to
+//! read. A rollup that keeps fewer columns has fewer rows: the `traffic_*` rollups keep what the headline
+//! graphs (traffic by exporter, protocol and application) need, and answer those in a few hundred thousand
+//! rows a day where the wide rollups, keyed also by interfaces and ASes, hold nearly a row per flow.
 
 use weir_flow::{COLUMNS, FIELDS, Field, time::NANOS_PER_SEC};
 
@@ -13,6 +16,19 @@ pub const RAW_RETENTION: u64 = 15 * 86_400;
 pub const MINUTE_RETENTION: u64 = 90 * 86_400;
 /// Default retention of the 1-hour rollup: 730 days.
 pub const HOUR_RETENTION: u64 = 730 * 86_400;
+
+/// The group keys of the narrow `traffic_1m` and `traffic_1h` rollups: enough to draw traffic by exporter,
+/// protocol and application, scaled by the sampling rate, in or out by the exporter's flow direction.
+pub const TRAFFIC_KEYS: [Field; 8] = [
+    Field::exporter_addr,
+    Field::exporter_name,
+    Field::observation_domain,
+    Field::sampling_rate,
+    Field::flow_direction,
+    Field::etype,
+    Field::proto,
+    Field::app,
+];
 
 /// A set of schema fields, one bit per column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -34,6 +50,21 @@ impl FieldSet {
     /// Whether `field` is in the set.
     pub fn contains(self, field: Field) -> bool {
         self.0 & (1 << field as u32) != 0
+    }
+
+    /// The number of fields in the set.
+    pub fn len(self) -> u32 {
+        self.0.count_ones()
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// Whether every field of `self` is in `other`.
+    pub fn is_subset(self, other: FieldSet) -> bool {
+        self.0 & !other.0 == 0
     }
 
     /// The fields of `self` not in `other`, in schema order.
@@ -84,17 +115,40 @@ impl Table {
         Table {
             name: name.into(),
             resolution: Some(resolution.max(1)),
-            columns: FIELDS.iter().copied().filter(|f| f.column().rollup).collect(),
+            columns: Self::rollup_columns(),
             retention,
         }
     }
 
-    /// The tables the store keeps by default: `flows` (15 days), `flows_1m` (90 days), `flows_1h` (2 years).
+    /// A rollup like [`rollup`](Self::rollup) keyed by `keys` only (and the time bucket).
+    pub fn rollup_of(
+        name: impl Into<String>,
+        resolution: u64,
+        keys: &[Field],
+        retention: Option<u64>,
+    ) -> Table {
+        let mut columns: FieldSet = keys.iter().copied().collect();
+        columns.insert(Field::time_received);
+        Table {
+            columns,
+            ..Self::rollup(name, resolution, retention)
+        }
+    }
+
+    /// The columns a rollup can keep: the time bucket and the columns the schema marks `rollup`.
+    pub fn rollup_columns() -> FieldSet {
+        FIELDS.iter().copied().filter(|f| f.column().rollup).collect()
+    }
+
+    /// The tables the store keeps by default: `flows` (15 days), `flows_1m` and `traffic_1m` (90 days),
+    /// `flows_1h` and `traffic_1h` (2 years).
     pub fn defaults() -> Vec<Table> {
         vec![
             Table::raw(Some(RAW_RETENTION)),
             Table::rollup("flows_1m", 60, Some(MINUTE_RETENTION)),
             Table::rollup("flows_1h", 3600, Some(HOUR_RETENTION)),
+            Table::rollup_of("traffic_1m", 60, &TRAFFIC_KEYS, Some(MINUTE_RETENTION)),
+            Table::rollup_of("traffic_1h", 3600, &TRAFFIC_KEYS, Some(HOUR_RETENTION)),
         ]
     }
 
@@ -129,6 +183,16 @@ mod tests {
         assert!(Table::raw(None).columns.contains(Field::extra_fields));
         assert_eq!(t.resolution_ns(), 60_000_000_000);
         assert_eq!(Table::raw(None).resolution_ns(), 1);
+    }
+
+    #[test]
+    fn narrow_rollups_keep_their_keys_and_the_time() {
+        let t = Table::rollup_of("traffic_1m", 60, &TRAFFIC_KEYS, None);
+        assert_eq!(t.columns.len(), TRAFFIC_KEYS.len() as u32 + 1);
+        assert!(t.columns.contains(Field::time_received) && t.columns.contains(Field::proto));
+        assert!(!t.columns.contains(Field::in_if));
+        assert!(t.columns.is_subset(Table::rollup_columns()));
+        assert!(!Table::raw(None).columns.is_subset(t.columns));
     }
 
     #[test]

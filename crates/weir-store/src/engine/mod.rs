@@ -233,11 +233,7 @@ impl Backend for Embedded {
                 "queries block: run them on a blocking thread, not in async code",
             ));
         }
-        let schema = if table.is_raw() {
-            schema::raw_schema()
-        } else {
-            schema::rollup_schema()
-        };
+        let schema = schema::table_schema(table);
         let deadline = Instant::now() + self.config.time_limit;
         let mut warnings = Vec::new();
         let mut failure = None;

@@ -244,16 +244,17 @@ pub fn write_store(dir: &Path, batch: &FlowBatch, parts: usize) {
             files::write_file(part_dir.join(next_name()), schema::raw_schema(), &[rb]).expect("raw part");
         }
     }
-    for (name, resolution) in [("flows_1m", MINUTE), ("flows_1h", HOUR)] {
+    for table in Table::defaults().iter().filter(|t| !t.is_raw()) {
+        let resolution = table.resolution_ns();
         let granularity = Granularity::for_resolution(resolution);
+        let table_schema = schema::table_schema(table);
         for (start, flows) in partitions(batch, granularity) {
-            let mut rollup = Rollup::new(resolution);
+            let mut rollup = Rollup::new(resolution, table_schema.clone());
             rollup.add_flows(&flows);
             let rb = rollup.finish().expect("rollup");
-            let part_dir = dir.join(name).join(granularity.dir(start));
+            let part_dir = dir.join(&table.name).join(granularity.dir(start));
             std::fs::create_dir_all(&part_dir).expect("partition directory");
-            files::write_file(part_dir.join(next_name()), schema::rollup_schema(), &[rb])
-                .expect("rollup part");
+            files::write_file(part_dir.join(next_name()), table_schema.clone(), &[rb]).expect("rollup part");
         }
     }
 }

@@ -11,7 +11,8 @@ use arrow::compute::concat_batches;
 use arrow::datatypes::{TimestampNanosecondType, UInt64Type};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use weir_flow::{FlowBatch, FlowRecord, ipv4};
-use weir_store::schema::{raw_schema, rollup_schema};
+use weir_query::plan::Table;
+use weir_store::schema::{rollup_schema, table_schema};
 use weir_store::{Store, StoreConfig, StoreStats};
 
 /// 2026-11-22T13:00:00Z.
@@ -30,7 +31,16 @@ pub fn scratch(name: &str) -> PathBuf {
 }
 
 /// Settings for tests: no disk reserve, small merges.
+/// The raw table and the wide minute and hour rollups (the default tables but the narrow `traffic_*`
+/// rollups, which [`config_all`] adds), so that file numbers in tests count three tables.
 pub fn config(dir: &Path) -> StoreConfig {
+    let mut c = config_all(dir);
+    c.tables.retain(|t| !t.name.starts_with("traffic_"));
+    c
+}
+
+/// The default tables.
+pub fn config_all(dir: &Path) -> StoreConfig {
     StoreConfig {
         dir: dir.to_path_buf(),
         min_free_bytes: 0,
@@ -78,11 +88,10 @@ pub fn flows(start: u64, step: u64, n: u64) -> FlowBatch {
 
 /// Every row of a table, read back from its files with the parquet crate's own reader, in file order.
 pub fn read_table(dir: &Path, table: &str) -> RecordBatch {
-    let schema = if table == "flows" {
-        raw_schema()
-    } else {
-        rollup_schema()
-    };
+    let schema = Table::defaults()
+        .iter()
+        .find(|t| t.name == table)
+        .map_or_else(rollup_schema, table_schema);
     let mut batches = Vec::new();
     for path in weir_store::layout::files(dir, table, 0, u64::MAX).unwrap() {
         batches.extend(read_file(&path));

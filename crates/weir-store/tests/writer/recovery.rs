@@ -144,3 +144,14 @@ fn rejects_settings_without_one_raw_table() {
         .push(weir_query::plan::Table::rollup("quarantine", 60, None));
     assert!(Store::open(c).is_err());
 }
+
+#[test]
+fn rejects_rollups_keeping_columns_they_cannot_group_by() {
+    let dir = scratch("recover-rollup-keys");
+    let mut c = config(&dir);
+    let keys = [weir_flow::Field::proto, weir_flow::Field::src_addr];
+    c.tables
+        .push(weir_query::plan::Table::rollup_of("by_addr_1m", 60, &keys, None));
+    let err = Store::open(c).unwrap_err().to_string();
+    assert!(err.contains("rollup by_addr_1m cannot keep src_addr"), "{err}");
+}

@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use crate::common::*;
 use arrow::array::{AsArray, RecordBatch};
-use arrow::datatypes::{UInt32Type, UInt64Type};
+use arrow::datatypes::{UInt8Type, UInt32Type, UInt64Type};
+use weir_store::Store;
 
 /// Bytes by (time floored to `res`, in_if), computed from a table's rows.
 fn bytes_by_minute_and_interface(rb: &RecordBatch, res: u64) -> BTreeMap<(u64, u32), u64> {
@@ -25,10 +26,29 @@ fn bytes_by_minute_and_interface(rb: &RecordBatch, res: u64) -> BTreeMap<(u64, u
     out
 }
 
+/// Bytes by (time floored to `res`, proto), computed from a table's rows.
+fn bytes_by_time_and_proto(rb: &RecordBatch, res: u64) -> BTreeMap<(u64, u8), u64> {
+    let protos = rb
+        .column_by_name("proto")
+        .unwrap()
+        .as_primitive::<UInt8Type>()
+        .clone();
+    let bytes = rb
+        .column_by_name("bytes")
+        .unwrap()
+        .as_primitive::<UInt64Type>()
+        .clone();
+    let mut out = BTreeMap::new();
+    for (i, t) in times(rb).into_iter().enumerate() {
+        *out.entry((t as u64 / res * res, protos.value(i))).or_default() += bytes.value(i);
+    }
+    out
+}
+
 #[test]
 fn rollup_sums_equal_raw_sums() {
     let dir = scratch("rollup-sums");
-    let mut store = open(&dir);
+    let mut store = Store::open(config_all(&dir)).unwrap().0;
     // Three flushes over two hours; minutes and hours straddle flushes. 120 flows a minute share 84 keys.
     for k in 0..3 {
         store
@@ -46,6 +66,20 @@ fn rollup_sums_equal_raw_sums() {
     }
     let rows = (raw.num_rows(), minutes.num_rows(), hours.num_rows());
     assert!(rows.1 < rows.0 && rows.2 < rows.1, "{rows:?}");
+    // The narrow rollups (traffic_1h fed from traffic_1m at each flush) hold the same traffic in fewer rows.
+    for (name, wide, res) in [("traffic_1m", &minutes, MINUTE), ("traffic_1h", &hours, HOUR)] {
+        let narrow = read_table(&dir, name);
+        assert!(narrow.column_by_name("in_if").is_none() && narrow.column_by_name("proto").is_some());
+        assert!(narrow.num_rows() < wide.num_rows(), "{name}");
+        for column in ["bytes", "packets", "flows"] {
+            assert_eq!(sum(&narrow, column), sum(&raw, column), "{column} in {name}");
+        }
+        assert_eq!(
+            bytes_by_time_and_proto(&narrow, res),
+            bytes_by_time_and_proto(&raw, res),
+            "{name}"
+        );
+    }
     assert!(times(&minutes).iter().all(|&t| (t as u64).is_multiple_of(MINUTE)));
     assert!(times(&hours).iter().all(|&t| (t as u64).is_multiple_of(HOUR)));
     // Group by group, not only in total.

@@ -138,6 +138,8 @@ struct RetentionSection {
     flows: Option<Retention>,
     flows_1m: Option<Retention>,
     flows_1h: Option<Retention>,
+    traffic_1m: Option<Retention>,
+    traffic_1h: Option<Retention>,
 }
 
 /// A retention: a duration of whole seconds, or `"forever"`.
@@ -328,6 +330,8 @@ impl StoreSection {
             ("flows", r.flows),
             ("flows_1m", r.flows_1m),
             ("flows_1h", r.flows_1h),
+            ("traffic_1m", r.traffic_1m),
+            ("traffic_1h", r.traffic_1h),
         ] {
             if let Some(Retention(secs)) = retention
                 && let Some(table) = c.tables.iter_mut().find(|t| t.name == name)
@@ -430,7 +434,8 @@ settle = "{settle}"
 
 [store.retention]
 # How long each table keeps rows: a duration, or "forever". `flows` holds every flow; the rollups sum
-# traffic per minute and per hour over the columns that are not per-host (no addresses, ports, AS paths).
+# traffic per minute and per hour: `flows_*` over the columns that are not per-host (no addresses, ports,
+# AS paths), `traffic_*` over exporter, sampling rate, direction, protocol and application only.
 {retention}
 [output]
 # A copy of every flow as NDJSON, appended to this file ("-" for standard output); "" for none.
@@ -539,7 +544,7 @@ mod tests {
     fn the_store_section_sets_the_store_and_each_table_s_retention() {
         let c = applied(
             "[store]\ndir = \"/var/lib/weir\"\nflush_interval = \"5s\"\nmin_free = \"10GiB\"\n\
-             [store.retention]\nflows = \"3d\"\nflows_1h = \"forever\"\n",
+             [store.retention]\nflows = \"3d\"\nflows_1h = \"forever\"\ntraffic_1m = \"30d\"\n",
         )
         .unwrap();
         let store = c.store.unwrap();
@@ -556,7 +561,9 @@ mod tests {
             [
                 ("flows", Some(3 * 86_400)),
                 ("flows_1m", Some(90 * 86_400)),
-                ("flows_1h", None)
+                ("flows_1h", None),
+                ("traffic_1m", Some(30 * 86_400)),
+                ("traffic_1h", Some(730 * 86_400))
             ]
         );
         assert!(applied("[store]\nenabled = false\n").unwrap().store.is_none());
