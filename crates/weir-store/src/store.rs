@@ -165,7 +165,7 @@ impl Store {
         let mut rollups: Vec<RollupState> = Vec::with_capacity(order.len());
         for i in order {
             let rollup = Rollup::new(tables[i].table.resolution_ns(), tables[i].schema.clone());
-            // Fed at a flush from the finer rollup with the fewest columns (so the fewest groups, on real
+            // Fed at a flush from the rollup before it with the fewest columns (so the fewest groups, on real
             // traffic) that has all of its keys and buckets that fit into its own; else from the flows.
             let from = (0..rollups.len())
                 .filter(|&j| rollups[j].rollup.can_roll_into(&rollup))
