@@ -4,16 +4,14 @@ use std::collections::BTreeMap;
 
 use crate::common::*;
 use arrow::array::{AsArray, RecordBatch};
-use arrow::datatypes::{UInt8Type, UInt32Type, UInt64Type};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, UInt64Type};
 use weir_store::Store;
 
-/// Bytes by (time floored to `res`, in_if), computed from a table's rows.
-fn bytes_by_minute_and_interface(rb: &RecordBatch, res: u64) -> BTreeMap<(u64, u32), u64> {
-    let ifs = rb
-        .column_by_name("in_if")
-        .unwrap()
-        .as_primitive::<UInt32Type>()
-        .clone();
+/// Bytes by (time floored to `res`, value of the integer column `key`), computed from a table's rows.
+fn bytes_by_time_and(rb: &RecordBatch, res: u64, key: &str) -> BTreeMap<(u64, u64), u64> {
+    let keys = cast(rb.column_by_name(key).unwrap(), &DataType::UInt64).unwrap();
+    let keys = keys.as_primitive::<UInt64Type>();
     let bytes = rb
         .column_by_name("bytes")
         .unwrap()
@@ -21,26 +19,7 @@ fn bytes_by_minute_and_interface(rb: &RecordBatch, res: u64) -> BTreeMap<(u64, u
         .clone();
     let mut out = BTreeMap::new();
     for (i, t) in times(rb).into_iter().enumerate() {
-        *out.entry((t as u64 / res * res, ifs.value(i))).or_default() += bytes.value(i);
-    }
-    out
-}
-
-/// Bytes by (time floored to `res`, proto), computed from a table's rows.
-fn bytes_by_time_and_proto(rb: &RecordBatch, res: u64) -> BTreeMap<(u64, u8), u64> {
-    let protos = rb
-        .column_by_name("proto")
-        .unwrap()
-        .as_primitive::<UInt8Type>()
-        .clone();
-    let bytes = rb
-        .column_by_name("bytes")
-        .unwrap()
-        .as_primitive::<UInt64Type>()
-        .clone();
-    let mut out = BTreeMap::new();
-    for (i, t) in times(rb).into_iter().enumerate() {
-        *out.entry((t as u64 / res * res, protos.value(i))).or_default() += bytes.value(i);
+        *out.entry((t as u64 / res * res, keys.value(i))).or_default() += bytes.value(i);
     }
     out
 }
@@ -75,8 +54,8 @@ fn rollup_sums_equal_raw_sums() {
             assert_eq!(sum(&narrow, column), sum(&raw, column), "{column} in {name}");
         }
         assert_eq!(
-            bytes_by_time_and_proto(&narrow, res),
-            bytes_by_time_and_proto(&raw, res),
+            bytes_by_time_and(&narrow, res, "proto"),
+            bytes_by_time_and(&raw, res, "proto"),
             "{name}"
         );
     }
@@ -84,12 +63,12 @@ fn rollup_sums_equal_raw_sums() {
     assert!(times(&hours).iter().all(|&t| (t as u64).is_multiple_of(HOUR)));
     // Group by group, not only in total.
     assert_eq!(
-        bytes_by_minute_and_interface(&minutes, MINUTE),
-        bytes_by_minute_and_interface(&raw, MINUTE)
+        bytes_by_time_and(&minutes, MINUTE, "in_if"),
+        bytes_by_time_and(&raw, MINUTE, "in_if")
     );
     assert_eq!(
-        bytes_by_minute_and_interface(&hours, HOUR),
-        bytes_by_minute_and_interface(&raw, HOUR)
+        bytes_by_time_and(&hours, HOUR, "in_if"),
+        bytes_by_time_and(&raw, HOUR, "in_if")
     );
 }
 
