@@ -92,7 +92,7 @@ fn measure_ingest_rate_and_bytes_per_flow() {
             .expect("WEIR_STORE_MEASURE_PCAP names a capture of `weir bench data --pcap`"),
     );
     let dir = scratch("measure");
-    let mut c = config(&dir);
+    let mut c = config_all(&dir);
     c.merge_parts = 32;
     let flush_flows = c.flush_flows;
     let (mut store, _) = Store::open(c).unwrap();
@@ -161,7 +161,7 @@ fn measure_ingest_rate_and_bytes_per_flow() {
         "raw parts before merge {:.2} bytes/flow",
         raw_parts as f64 / flows as f64
     );
-    for table in ["flows", "flows_1m", "flows_1h"] {
+    for table in ["flows", "flows_1m", "flows_1h", "traffic_1m", "traffic_1h"] {
         let bytes = dir_bytes(&dir.join(table));
         let rows = read_table(&dir, table).num_rows();
         println!(
