@@ -16,6 +16,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer};
 use thiserror::Error;
 
+use weir_query::plan::Table;
 use weir_store::StoreConfig;
 
 use super::config::{Cidr, Output, ServeConfig};
@@ -129,6 +130,69 @@ struct StoreSection {
     #[serde(deserialize_with = "duration")]
     settle: Option<Duration>,
     retention: RetentionSection,
+    rollups: Vec<RollupSection>,
+}
+
+/// `[[store.rollups]]`: a rollup of the operator's own, beside the default ones.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RollupSection {
+    /// The table's name, and its directory.
+    name: String,
+    /// The width of its time buckets: whole seconds, at least one.
+    resolution: Resolution,
+    /// Its group keys, among the columns the schema lets rollups keep.
+    keys: Vec<RollupKey>,
+    /// How long it keeps rows; by default forever.
+    retention: Option<Retention>,
+}
+
+/// A rollup's bucket width in seconds.
+#[derive(Debug, Clone, Copy)]
+struct Resolution(u64);
+
+impl<'de> Deserialize<'de> for Resolution {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let bad = |why: &str| de::Error::custom(format!("{s:?} {why}; write e.g. \"1m\", \"5m\" or \"1h\""));
+        let d = humantime::parse_duration(&s).map_err(|_| bad("is not a resolution"))?;
+        if d.as_secs() == 0 || d.subsec_nanos() != 0 {
+            return Err(bad("is not a whole number of seconds, at least one"));
+        }
+        Ok(Self(d.as_secs()))
+    }
+}
+
+/// A column a rollup groups by.
+#[derive(Debug, Clone, Copy)]
+struct RollupKey(weir_flow::Field);
+
+impl<'de> Deserialize<'de> for RollupKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let keys = || {
+            weir_flow::FIELDS
+                .iter()
+                .map(|f| f.column())
+                .filter(|c| c.rollup && c.name != "time_received")
+        };
+        match weir_flow::FIELDS.iter().find(|f| f.column().name == s) {
+            Some(&f) if f.column().rollup && s != "time_received" => Ok(Self(f)),
+            found => {
+                let what = if found.is_some() {
+                    "is not a column rollups can group by (addresses, ports, times, counters and AS paths \
+                     stay in the raw table)"
+                } else {
+                    "is not a column"
+                };
+                let names: Vec<&str> = keys().map(|c| c.name).collect();
+                Err(de::Error::custom(format!(
+                    "{s:?} {what}; a rollup key is one of: {}",
+                    names.join(", ")
+                )))
+            }
+        }
+    }
 }
 
 /// `[store.retention]`: how long each table keeps rows.
@@ -339,6 +403,12 @@ impl StoreSection {
                 table.retention = secs;
             }
         }
+        for r in self.rollups {
+            let keys: Vec<weir_flow::Field> = r.keys.iter().map(|k| k.0).collect();
+            let retention = r.retention.and_then(|Retention(secs)| secs);
+            c.tables
+                .push(Table::rollup_of(r.name, r.resolution.0, &keys, retention));
+        }
     }
 }
 
@@ -437,6 +507,15 @@ settle = "{settle}"
 # traffic per minute and per hour: `flows_*` over the columns that are not per-host (no addresses, ports,
 # AS paths), `traffic_*` over exporter, sampling rate, direction, protocol and application only.
 {retention}
+# Rollups of your own, beside those: a name (its directory), a bucket width, the columns to group by (any of
+# `flows_1m`'s) and a retention (default: forever). A query reads the coarsest table that answers it and, of
+# those at one width, the one with fewest columns, so a narrow rollup makes the graphs it can draw fast.
+# [[store.rollups]]
+# name = "countries_5m"
+# resolution = "5m"
+# keys = ["exporter_addr", "sampling_rate", "flow_direction", "src_country", "dst_country"]
+# retention = "30d"
+
 [output]
 # A copy of every flow as NDJSON, appended to this file ("-" for standard output); "" for none.
 ndjson = "{ndjson}"
@@ -567,6 +646,31 @@ mod tests {
             ]
         );
         assert!(applied("[store]\nenabled = false\n").unwrap().store.is_none());
+        let c = applied(
+            "[[store.rollups]]\nname = \"countries_5m\"\nresolution = \"5m\"\n\
+             keys = [\"exporter_addr\", \"src_country\"]\n",
+        )
+        .unwrap();
+        let t = c.store.unwrap().tables.pop().unwrap();
+        assert_eq!(
+            (t.name.as_str(), t.resolution, t.retention),
+            ("countries_5m", Some(300), None)
+        );
+        assert!(t.columns.contains(weir_flow::Field::src_country));
+        assert!(!t.columns.contains(weir_flow::Field::in_if));
+        let e = applied(
+            "[[store.rollups]]\nname = \"a\"\nresolution = \"1m\"\nkeys = [\"proto\", \"src_addr\"]\n",
+        )
+        .unwrap_err();
+        assert!(
+            e.contains("line 4") && e.contains("\"src_addr\" is not a column rollups can group by"),
+            "{e}"
+        );
+        let e = applied("[[store.rollups]]\nname = \"a\"\nresolution = \"1.5s\"\nkeys = []\n").unwrap_err();
+        assert!(
+            e.contains("line 3") && e.contains("whole number of seconds"),
+            "{e}"
+        );
         let e = applied("[store.retention]\nflows_5m = \"1d\"\n").unwrap_err();
         assert!(
             e.contains("line 2") && e.contains("unknown field `flows_5m`"),
