@@ -154,13 +154,20 @@ struct Resolution(u64);
 impl<'de> Deserialize<'de> for Resolution {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        let bad = |why: &str| de::Error::custom(format!("{s:?} {why}; write e.g. \"1m\", \"5m\" or \"1h\""));
-        let d = humantime::parse_duration(&s).map_err(|_| bad("is not a resolution"))?;
-        if d.as_secs() == 0 || d.subsec_nanos() != 0 {
-            return Err(bad("is not a whole number of seconds, at least one"));
-        }
-        Ok(Self(d.as_secs()))
+        whole_seconds(&s, "a resolution", "\"1m\", \"5m\" or \"1h\"")
+            .map(Self)
+            .map_err(de::Error::custom)
     }
+}
+
+/// `text` as a duration of whole seconds, at least one; else why not, with `examples` of what would do.
+fn whole_seconds(text: &str, what: &str, examples: &str) -> Result<u64, String> {
+    let bad = |why: &str| format!("{text:?} {why}; write e.g. {examples}");
+    let d = humantime::parse_duration(text).map_err(|_| bad(&format!("is not {what}")))?;
+    if d.as_secs() == 0 || d.subsec_nanos() != 0 {
+        return Err(bad("is not a whole number of seconds, at least one"));
+    }
+    Ok(d.as_secs())
 }
 
 /// A column a rollup groups by.
@@ -216,13 +223,9 @@ impl<'de> Deserialize<'de> for Retention {
         if s == "forever" {
             return Ok(Self(None));
         }
-        let bad =
-            |why: &str| de::Error::custom(format!("{s:?} {why}; write e.g. \"15d\", \"90d\" or \"forever\""));
-        let d = humantime::parse_duration(&s).map_err(|_| bad("is not a retention"))?;
-        if d.as_secs() == 0 || d.subsec_nanos() != 0 {
-            return Err(bad("is not a whole number of seconds, at least one"));
-        }
-        Ok(Self(Some(d.as_secs())))
+        whole_seconds(&s, "a retention", "\"15d\", \"90d\" or \"forever\"")
+            .map(|secs| Self(Some(secs)))
+            .map_err(de::Error::custom)
     }
 }
 
