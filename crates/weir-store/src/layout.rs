@@ -23,6 +23,9 @@ use crate::error::StoreError;
 /// The directory that corrupt files are moved to.
 pub const QUARANTINE: &str = "quarantine";
 
+/// The file in a table's directory that says from when the table holds every flow (see [`read_since`]).
+pub const SINCE: &str = "since";
+
 const HOUR: u64 = 3600 * NANOS_PER_SEC;
 const DAY: u64 = 24 * HOUR;
 
@@ -212,6 +215,32 @@ pub struct Contents {
     pub covered: Vec<PathBuf>,
     /// `.tmp` files: writes that did not finish.
     pub tmp: Vec<PathBuf>,
+}
+
+/// When the table in `table_dir` began to hold every flow (ns), if it began after the store did: a rollup
+/// added to a store that already held flows has none of the earlier ones, and the planner must not ask it
+/// about them. The file holds the time as decimal nanoseconds; a missing or unreadable one means "always".
+pub fn read_since(table_dir: &Path) -> Option<u64> {
+    fs::read_to_string(table_dir.join(SINCE))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Creates `table_dir` and records in it that the table holds every flow from `since_ns` on, durably
+/// (written aside, fsync'd, renamed, directory fsync'd) before any of the table's files exist.
+pub fn write_since(table_dir: &Path, since_ns: u64) -> Result<(), StoreError> {
+    fs::create_dir_all(table_dir).map_err(StoreError::io(table_dir))?;
+    let (path, tmp) = (table_dir.join(SINCE), table_dir.join("since.tmp"));
+    let write = || -> io::Result<()> {
+        let mut f = fs::File::create(&tmp)?;
+        io::Write::write_all(&mut f, format!("{since_ns}\n").as_bytes())?;
+        f.sync_all()?;
+        fs::rename(&tmp, &path)
+    };
+    write().map_err(StoreError::io(&path))?;
+    crate::files::sync_dir(table_dir)
 }
 
 /// Lists the partitions of the table in `table_dir` (missing: none), sorted by start time. Directories whose

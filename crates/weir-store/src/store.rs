@@ -151,6 +151,7 @@ impl Store {
             .iter()
             .map(|t| TableFiles::new(&config.dir, t.clone()))
             .collect();
+        mark_new_rollups(&tables)?;
         let recovery = recover(&config.dir, &tables)?;
         let stats = Arc::new(StoreStats::default());
         add(&stats.files_quarantined, recovery.quarantined.len() as u64);
@@ -445,6 +446,29 @@ impl Drop for Store {
 }
 
 /// Nanoseconds since the Unix epoch now, for [`Store::maintain`].
+/// Marks each rollup that is new to a store already holding flows with the first bucket it will hold whole
+/// ([`layout::write_since`]), so that queries about earlier times go to the tables that have them.
+fn mark_new_rollups(tables: &[TableFiles]) -> Result<(), StoreError> {
+    let mut held = false;
+    for t in tables {
+        held |= t.dir.is_dir() && !crate::layout::partitions(&t.dir)?.is_empty();
+    }
+    if !held {
+        return Ok(());
+    }
+    for t in tables.iter().filter(|t| !t.table.is_raw() && !t.dir.exists()) {
+        let res = t.table.resolution_ns();
+        let since = now_ns().div_ceil(res).saturating_mul(res);
+        crate::layout::write_since(&t.dir, since)?;
+        tracing::info!(
+            table = %t.table.name,
+            since = %weir_flow::time::Rfc3339(since),
+            "A new rollup holds flows from now on; queries about earlier times use the other tables."
+        );
+    }
+    Ok(())
+}
+
 pub fn now_ns() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

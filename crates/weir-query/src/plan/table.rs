@@ -96,6 +96,9 @@ pub struct Table {
     pub columns: FieldSet,
     /// How long rows are kept, in seconds; `None` keeps them forever.
     pub retention: Option<u64>,
+    /// The first instant (ns) the table holds every flow from: set for a rollup added to a store that
+    /// already held flows, which has none of those. `None`: from the store's beginning.
+    pub since: Option<u64>,
 }
 
 impl Table {
@@ -106,6 +109,7 @@ impl Table {
             resolution: None,
             columns: FieldSet::all(),
             retention,
+            since: None,
         }
     }
 
@@ -117,6 +121,7 @@ impl Table {
             resolution: Some(resolution.max(1)),
             columns: Self::rollup_columns(),
             retention,
+            since: None,
         }
     }
 
@@ -162,10 +167,13 @@ impl Table {
         self.resolution.map_or(1, |s| s.saturating_mul(NANOS_PER_SEC))
     }
 
-    /// Whether rows from `from` (ns) on are still kept at `now` (ns).
+    /// Whether rows from `from` (ns) on are held at `now` (ns): still kept, and not from before the table
+    /// began.
     pub fn keeps(&self, from: u64, now: u64) -> bool {
-        self.retention
-            .is_none_or(|secs| from >= now.saturating_sub(secs.saturating_mul(NANOS_PER_SEC)))
+        self.since.is_none_or(|since| from >= since)
+            && self
+                .retention
+                .is_none_or(|secs| from >= now.saturating_sub(secs.saturating_mul(NANOS_PER_SEC)))
     }
 }
 
@@ -202,6 +210,11 @@ mod tests {
         assert!(t.keeps(900 * NANOS_PER_SEC, now));
         assert!(!t.keeps(899 * NANOS_PER_SEC, now));
         assert!(Table::raw(None).keeps(0, now));
+        let late = Table {
+            since: Some(950 * NANOS_PER_SEC),
+            ..t
+        };
+        assert!(late.keeps(950 * NANOS_PER_SEC, now) && !late.keeps(940 * NANOS_PER_SEC, now));
     }
 
     #[test]

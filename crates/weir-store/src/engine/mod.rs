@@ -142,6 +142,14 @@ impl Embedded {
             ObjectStoreUrl::local_filesystem().as_ref(),
             Arc::new(disk::Disk::default()),
         );
+        // Rollups added to a store that already held flows begin later than the others.
+        let tables = tables
+            .into_iter()
+            .map(|t| Table {
+                since: layout::read_since(&dir.join(&t.name)),
+                ..t
+            })
+            .collect();
         Ok(Embedded {
             dir,
             config,

@@ -6,6 +6,7 @@ use crate::common::*;
 use arrow::array::{AsArray, RecordBatch};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, UInt64Type};
+use weir_query::plan::Table;
 use weir_store::Store;
 
 /// Bytes by (time floored to `res`, value of the integer column `key`), computed from a table's rows.
@@ -92,4 +93,35 @@ fn captured_flows_roll_up_to_the_same_totals() {
             "{column}"
         );
     }
+}
+
+#[test]
+fn rollups_added_to_a_store_with_flows_begin_at_their_next_bucket() {
+    let dir = scratch("rollup-added");
+    let mut store = open(&dir);
+    store.append(&flows(T0, SEC, 100)).unwrap();
+    store.close().unwrap();
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let (store, _) = Store::open(config_all(&dir)).unwrap();
+    store.close().unwrap();
+    for (name, res) in [("traffic_1m", MINUTE), ("traffic_1h", HOUR)] {
+        let since = weir_store::layout::read_since(&dir.join(name)).unwrap();
+        assert!(
+            since.is_multiple_of(res) && since >= before && since - before <= res,
+            "{name}"
+        );
+    }
+    assert_eq!(weir_store::layout::read_since(&dir.join("flows_1m")), None);
+    let tables = weir_store::engine::Embedded::with_config(&dir, Default::default(), Table::defaults())
+        .unwrap()
+        .tables();
+    let since = |name: &str| tables.iter().find(|t| t.name == name).unwrap().since;
+    assert!(since("traffic_1h").is_some() && since("flows_1h").is_none());
+    // A fresh store's rollups hold everything from the start.
+    let fresh = scratch("rollup-fresh");
+    Store::open(config_all(&fresh)).unwrap().0.close().unwrap();
+    assert_eq!(weir_store::layout::read_since(&fresh.join("traffic_1m")), None);
 }
