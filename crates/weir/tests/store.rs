@@ -122,6 +122,7 @@ fn query_answers_equal_the_sums_of_the_flows_serve_decoded() {
     }
     let rest: u64 = ranked[5..].iter().map(|(_, b)| b).sum();
     assert_eq!(u(&top[5], "bytes"), rest);
+    assert_eq!(top[5]["dst_port"], "Other");
 
     // A filter narrows the flows as the filter language's own check does.
     let tcp: Vec<&Value> = decoded.iter().filter(|f| f["proto"] == 6).collect();

@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use anyhow::{Context as _, bail};
 use clap::Args;
 use weir_flow::Field;
+use weir_query::backend::Value;
 use weir_query::filter;
 use weir_query::plan::{self, Agg, Direction, Flows, Kind, Metric, Order, Query, Series, TopN, Unit};
 
@@ -224,6 +225,26 @@ fn direction(text: &str) -> anyhow::Result<Direction> {
     Ok(Direction::Interface { index, exporter })
 }
 
+/// Names the "Other" row of a top-N or the "Other" series of a split series: the planner gives it no key
+/// (every key column null, which no stored flow has), and a blank first column reads as a missing value.
+fn label_other(kind: &Kind, columns: &[String], rows: &mut [Vec<Value>]) {
+    let dims = match kind {
+        Kind::TopN(t) => &t.dims,
+        Kind::Series(s) => &s.split,
+        _ => return,
+    };
+    let at: Vec<usize> = dims
+        .iter()
+        .filter_map(|d| columns.iter().position(|c| c == d.column().name))
+        .collect();
+    let Some(&first) = at.first() else { return };
+    for row in rows {
+        if at.iter().all(|&i| matches!(row.get(i), Some(Value::Null))) {
+            row[first] = Value::Str("Other".into());
+        }
+    }
+}
+
 /// Runs `weir query`.
 pub fn run(args: &QueryArgs) -> anyhow::Result<()> {
     let query = args.query(now())?;
@@ -242,15 +263,44 @@ pub fn run(args: &QueryArgs) -> anyhow::Result<()> {
     for warning in &answer.warnings {
         eprintln!("weir: warning: {warning}");
     }
+    let mut rows = answer.rows;
+    label_other(&query.kind, &answer.columns, &mut rows);
     let mut out = io::stdout().lock();
-    render::write(&mut out, args.format, &answer.columns, &answer.rows)?;
+    render::write(&mut out, args.format, &answer.columns, &rows)?;
     // Where the answer came from goes to standard error, so that CSV and JSON stay clean on standard output.
-    eprintln!(
-        "({} rows from {}, {})",
-        answer.rows.len(),
-        answer.table,
-        answer.range
-    );
+    eprintln!("({} rows from {}, {})", rows.len(), answer.table, answer.range);
     out.flush()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rows_without_a_key_are_named_other_in_top_n_and_series_only() {
+        let columns: Vec<String> = ["time_received", "proto", "dst_port", "bytes"]
+            .map(String::from)
+            .into();
+        let rows = || {
+            vec![
+                vec![Value::Time(0), Value::U64(6), Value::U64(443), Value::U64(9)],
+                vec![Value::Time(0), Value::Null, Value::Null, Value::U64(1)],
+            ]
+        };
+        let series = Kind::Series(Series {
+            step: None,
+            split: vec![Field::proto, Field::dst_port],
+            limit: 1,
+            by: Metric::Bytes,
+            unit: Unit::Total,
+        });
+        let mut r = rows();
+        label_other(&series, &columns, &mut r);
+        assert_eq!(r[1][1], Value::Str("Other".into()));
+        assert_eq!((&r[0], &r[1][2]), (&rows()[0], &Value::Null));
+        let mut r = rows();
+        label_other(&Kind::Summary, &columns, &mut r);
+        assert_eq!(r, rows());
+    }
 }
