@@ -1,0 +1,68 @@
+import { useEffect, useRef } from 'preact/hooks';
+import { type ECharts, type EChartsOption, echarts } from '../charts';
+
+export interface ClickEvent {
+  seriesId?: string;
+  seriesName?: string;
+  dataIndex: number;
+  name?: string;
+  value?: unknown;
+  dataType?: string;
+  data?: unknown;
+}
+
+interface Props {
+  option: EChartsOption;
+  height: number;
+  /** Dragging across the graph selects a time range (epoch milliseconds). */
+  onBrush?: (from: number, to: number) => void;
+  onClick?: (e: ClickEvent) => void;
+  /** Whether a brushed range is shown; when this turns false the brush is cleared. */
+  brushed?: boolean;
+  class?: string;
+}
+
+/** One ECharts instance in a box that follows its size. */
+export function Chart({ option, height, onBrush, onClick, brushed, class: cls }: Props) {
+  const el = useRef<HTMLDivElement>(null);
+  const chart = useRef<ECharts | null>(null);
+  const handlers = useRef({ onBrush, onClick });
+  handlers.current = { onBrush, onClick };
+
+  useEffect(() => {
+    const c = echarts.init(el.current!, undefined, { renderer: 'canvas' });
+    chart.current = c;
+    c.on('brushEnd', (e: unknown) => {
+      const areas = (e as { areas?: { coordRange?: [number, number] }[] }).areas ?? [];
+      const r = areas[0]?.coordRange;
+      if (r && handlers.current.onBrush && r[1] > r[0]) handlers.current.onBrush(r[0], r[1]);
+    });
+    c.on('click', (e: unknown) => handlers.current.onClick?.(e as ClickEvent));
+    const ro = new ResizeObserver(() => c.resize());
+    ro.observe(el.current!);
+    return () => {
+      ro.disconnect();
+      c.dispose();
+      chart.current = null;
+    };
+  }, []);
+
+  useEffect(() => {
+    const c = chart.current;
+    if (!c) return;
+    c.setOption(option, { notMerge: true, lazyUpdate: false });
+    if (onBrush) {
+      c.dispatchAction({
+        type: 'takeGlobalCursor',
+        key: 'brush',
+        brushOption: { brushType: 'lineX', brushMode: 'single' },
+      });
+    }
+  }, [option]);
+
+  useEffect(() => {
+    if (!brushed) chart.current?.dispatchAction({ type: 'brush', areas: [] });
+  }, [brushed]);
+
+  return <div ref={el} class={`chart ${cls ?? ''}`} style={{ height: `${height}px` }} />;
+}

@@ -1,0 +1,112 @@
+import { useMemo } from 'preact/hooks';
+import type { Answer, Exporter, Range } from '../api';
+import { count, fieldTitle, si, utc } from '../format';
+import { useLoad, useShared } from '../hooks';
+
+/** Counters shown first, in this order; any other numeric counter the server reports follows. */
+const FIRST = ['datagrams', 'records', 'errors'];
+const NOT_COUNTERS = new Set(['exporter', 'dialect', 'domain']);
+
+/** The exporters: what their decoders counted since the collector started, and what they sent in the
+ * range, with how long ago they were last heard. */
+export function ExportersPanel({ range, tick }: { range: Range; tick: number }) {
+  const { api } = useShared();
+  const ex = useLoad<Exporter[]>(`exporters:${tick}`, (s) => api.exporters(s));
+  const sum = useLoad<Answer>(JSON.stringify([range, tick]), (s) => api.summary({ range }, s));
+
+  const seen = useMemo(() => {
+    const m = new Map<string, { flows: number; bytes: number; last: string | null }>();
+    const a = sum.data;
+    if (!a) return m;
+    const c = (n: string) => a.columns.indexOf(n);
+    for (const r of a.rows) {
+      const e = r[c('exporter_addr')];
+      if (e === null || e === undefined) continue;
+      m.set(String(e), {
+        flows: Number(r[c('flows')] ?? 0),
+        bytes: Number(r[c('bytes')] ?? 0),
+        last: (r[c('last')] as string | null) ?? null,
+      });
+    }
+    return m;
+  }, [sum.data]);
+
+  const list = ex.data ?? [];
+  const counters = useMemo(() => {
+    const names = new Set<string>();
+    for (const e of list) {
+      for (const [k, v] of Object.entries(e)) if (typeof v === 'number' && !NOT_COUNTERS.has(k)) names.add(k);
+    }
+    return [...FIRST.filter((n) => names.has(n)), ...[...names].filter((n) => !FIRST.includes(n)).sort()];
+  }, [ex.data]);
+
+  // Exporters that sent flows in the range but are not (or no longer) in the decoders' list.
+  const known = new Set(list.map((e) => e.exporter));
+  const extra = [...seen.keys()].filter((a) => !known.has(a));
+  const now = Date.now();
+  const health = (last: string | null | undefined) => {
+    if (!last) return ['idle', 'nothing in the range'];
+    const ago = (now - Date.parse(last)) / 1000;
+    if (ago < 120) return ['ok', `last flow ${Math.round(ago)} s ago`];
+    if (ago < 900) return ['late', `last flow ${Math.round(ago / 60)} min ago`];
+    return ['idle', `last flow ${utc(last)} UTC`];
+  };
+
+  return (
+    <section class="report exporters" id="report-exporters">
+      <h2>Exporters</h2>
+      {ex.error && <div class="error">{ex.error.message}</div>}
+      <div class="scroll">
+        <table class="grid">
+          <thead>
+            <tr>
+              <th></th>
+              <th>Exporter</th>
+              <th>Dialect</th>
+              <th class="num">Domain</th>
+              {counters.map((c) => (
+                <th class="num">{fieldTitle(c)}</th>
+              ))}
+              <th class="num">Flows in range</th>
+              <th class="num">Bytes in range</th>
+              <th>Last flow (UTC)</th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.length === 0 && extra.length === 0 && !ex.loading && (
+              <tr>
+                <td colSpan={7 + counters.length} class="empty">
+                  No exporter has sent anything yet.
+                </td>
+              </tr>
+            )}
+            {[...list.map((e) => ({ e, addr: e.exporter })), ...extra.map((addr) => ({ e: null, addr }))].map(
+              ({ e, addr }) => {
+                const s = seen.get(addr);
+                const [state, why] = health(s?.last);
+                return (
+                  <tr data-exporter={addr}>
+                    <td>
+                      <i class={`health ${state}`} title={why} />
+                    </td>
+                    <td>{addr}</td>
+                    <td>{e?.dialect ?? ''}</td>
+                    <td class="num">{e?.domain ?? ''}</td>
+                    {counters.map((c) => {
+                      const v = e?.[c];
+                      const bad = typeof v === 'number' && v > 0 && /error|gap|lost|drop|restart|late/.test(c);
+                      return <td class={`num ${bad ? 'bad' : ''}`}>{typeof v === 'number' ? count(v) : ''}</td>;
+                    })}
+                    <td class="num">{s ? count(s.flows) : ''}</td>
+                    <td class="num">{s ? si(s.bytes, 'B') : ''}</td>
+                    <td>{s?.last ? utc(s.last) : ''}</td>
+                  </tr>
+                );
+              },
+            )}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}
