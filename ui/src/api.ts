@@ -244,6 +244,12 @@ export function seconds(n: number | undefined): string | undefined {
   return n === undefined ? undefined : `${Math.round(n)}s`;
 }
 
+/** The bucket column of a series answer: `time` (or `time_received`, as the command line names it). */
+export function timeColumn(a: Answer): number {
+  const i = a.columns.indexOf('time');
+  return i >= 0 ? i : a.columns.indexOf('time_received');
+}
+
 /** The column index of `name` in `a`, or -1. */
 export function col(a: Answer, name: string): number {
   return a.columns.indexOf(name);

@@ -115,6 +115,24 @@ export function parseDuration(text: string): number | null {
   return Number(m[1]) * unit;
 }
 
+/** A length of time as people say it: `45s`, `8m 25s`, `2h 5m`, `3d 4h`. */
+export function span(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const parts: [number, string][] = [
+    [Math.floor(s / 86400), 'd'],
+    [Math.floor((s % 86400) / 3600), 'h'],
+    [Math.floor((s % 3600) / 60), 'm'],
+    [s % 60, 's'],
+  ];
+  const first = parts.findIndex(([n]) => n > 0);
+  if (first < 0) return '0s';
+  return parts
+    .slice(first, first + 2)
+    .filter(([n]) => n > 0)
+    .map(([n, u]) => `${n}${u}`)
+    .join(' ');
+}
+
 /** Seconds as the shortest duration word: 3600 is `1h`, 5400 is `90m`. */
 export function durationWord(seconds: number): string {
   for (const [u, n] of [

@@ -2,7 +2,7 @@
 // bucket split into in (negative, drawn below the axis) and out (positive, above), its averages and its
 // share of all traffic.
 
-import { type Answer, type Cell, col, isOther } from './api';
+import { type Answer, type Cell, col, isOther, timeColumn } from './api';
 import { keyLabel } from './format';
 
 export interface KeyRow {
@@ -73,7 +73,7 @@ function num(v: Cell): number {
 
 /** Reads a series answer split by `dims` into keys with their buckets. */
 export function buildModel(a: Answer, dims: string[], measure: string): TrafficModel {
-  const ti = col(a, 'time');
+  const ti = timeColumn(a);
   const mi = col(a, measure);
   const di = col(a, 'direction');
   const ki = dims.map((d) => col(a, d));
@@ -246,4 +246,45 @@ export function lineSeries(m: TrafficModel, hidden: ReadonlySet<string>, stacked
     }
   }
   return out;
+}
+
+/** Which key's band (stacked) or line is at time `t` (epoch ms) and value `v` on the graph: what a click
+ * there picks. Null outside every band. */
+export function hitTest(
+  m: TrafficModel,
+  hidden: ReadonlySet<string>,
+  stacked: boolean,
+  t: number,
+  v: number,
+): { key: string; half: 'in' | 'out' } | null {
+  if (m.times.length === 0) return null;
+  let i = 0;
+  for (let j = 1; j < m.times.length; j++) {
+    if (Math.abs(m.times[j] - t) < Math.abs(m.times[i] - t)) i = j;
+  }
+  const visible = m.keys.filter((k) => !hidden.has(k.id));
+  const half: 'in' | 'out' = v < 0 && m.directional ? 'in' : 'out';
+  if (stacked) {
+    let sum = 0;
+    for (const k of visible) {
+      const x = half === 'in' ? k.in![i] : k.out[i];
+      if (x === 0) continue;
+      sum += x;
+      if (half === 'in' ? v >= sum : v <= sum) return { key: k.id, half };
+    }
+    return null;
+  }
+  let best: { key: string; half: 'in' | 'out' } | null = null;
+  let dist = Infinity;
+  for (const k of visible) {
+    for (const h of ['out', 'in'] as const) {
+      const x = h === 'in' ? k.in?.[i] : k.out[i];
+      if (x === undefined) continue;
+      if (Math.abs(x - v) < dist) {
+        dist = Math.abs(x - v);
+        best = { key: k.id, half: h };
+      }
+    }
+  }
+  return best;
 }

@@ -65,3 +65,14 @@ describe('labels', () => {
     expect(keyLabel(['proto', 'dst_port'], [null, null])).toBe('Other');
   });
 });
+
+describe('spans', () => {
+  it('say the two largest units', async () => {
+    const { span } = await import('../src/format');
+    expect(span(505)).toBe('8m 25s');
+    expect(span(45)).toBe('45s');
+    expect(span(7200)).toBe('2h');
+    expect(span(7500)).toBe('2h 5m');
+    expect(span(3 * 86400 + 4 * 3600 + 59)).toBe('3d 4h');
+  });
+});

@@ -128,3 +128,28 @@ describe('the Other row', () => {
     ]);
   });
 });
+
+describe('clicking on the graph', async () => {
+  const { hitTest } = await import('../src/traffic');
+  const m = buildModel(directional, ['proto'], 'bps');
+  const t = Date.parse(T1);
+
+  it('picks the stacked band under the pointer', () => {
+    // At T1, in: tcp 0..-10M, udp -10M..-11M, Other -11M..-11.1M; out: tcp 0..2M, udp ..2.5M, Other ..2.6M.
+    expect(hitTest(m, new Set(), true, t, -5e6)).toEqual({ key: '6', half: 'in' });
+    expect(hitTest(m, new Set(), true, t, -10.5e6)).toEqual({ key: '17', half: 'in' });
+    expect(hitTest(m, new Set(), true, t, -11.05e6)).toEqual({ key: '~', half: 'in' });
+    expect(hitTest(m, new Set(), true, t, -12e6)).toBeNull();
+    expect(hitTest(m, new Set(), true, t, 2.2e6)).toEqual({ key: '17', half: 'out' });
+    expect(hitTest(m, new Set(), true, t + 20_000, 1e6)).toEqual({ key: '6', half: 'out' });
+  });
+
+  it('skips unticked rows, whose bands are not drawn', () => {
+    expect(hitTest(m, new Set(['6']), true, t, -0.5e6)).toEqual({ key: '17', half: 'in' });
+  });
+
+  it('picks the nearest line when not stacked', () => {
+    expect(hitTest(m, new Set(), false, t, -1.2e6)).toEqual({ key: '17', half: 'in' });
+    expect(hitTest(m, new Set(), false, t, 1.9e6)).toEqual({ key: '6', half: 'out' });
+  });
+});

@@ -17,17 +17,20 @@ interface Props {
   /** Dragging across the graph selects a time range (epoch milliseconds). */
   onBrush?: (from: number, to: number) => void;
   onClick?: (e: ClickEvent) => void;
+  /** A click in the plot area, in data coordinates (the time axis's epoch milliseconds, the value). The
+   * brush takes the mouse over line graphs, so their series get no click of their own. */
+  onPoint?: (x: number, y: number) => void;
   /** Whether a brushed range is shown; when this turns false the brush is cleared. */
   brushed?: boolean;
   class?: string;
 }
 
 /** One ECharts instance in a box that follows its size. */
-export function Chart({ option, height, onBrush, onClick, brushed, class: cls }: Props) {
+export function Chart({ option, height, onBrush, onClick, onPoint, brushed, class: cls }: Props) {
   const el = useRef<HTMLDivElement>(null);
   const chart = useRef<ECharts | null>(null);
-  const handlers = useRef({ onBrush, onClick });
-  handlers.current = { onBrush, onClick };
+  const handlers = useRef({ onBrush, onClick, onPoint });
+  handlers.current = { onBrush, onClick, onPoint };
 
   useEffect(() => {
     const c = echarts.init(el.current!, undefined, { renderer: 'canvas' });
@@ -38,6 +41,12 @@ export function Chart({ option, height, onBrush, onClick, brushed, class: cls }:
       if (r && handlers.current.onBrush && r[1] > r[0]) handlers.current.onBrush(r[0], r[1]);
     });
     c.on('click', (e: unknown) => handlers.current.onClick?.(e as ClickEvent));
+    c.getZr().on('click', (e: { offsetX: number; offsetY: number }) => {
+      const at = [e.offsetX, e.offsetY];
+      if (!handlers.current.onPoint || !c.containPixel('grid', at)) return;
+      const [x, y] = c.convertFromPixel('grid', at) as number[];
+      handlers.current.onPoint(x, y);
+    });
     const ro = new ResizeObserver(() => c.resize());
     ro.observe(el.current!);
     return () => {

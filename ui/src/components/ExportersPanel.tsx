@@ -7,6 +7,9 @@ import { useLoad, useShared } from '../hooks';
 const FIRST = ['datagrams', 'records', 'errors'];
 const NOT_COUNTERS = new Set(['exporter', 'dialect', 'domain']);
 
+/** An IPv4 exporter as flows name it, whether or not it is written IPv4-mapped. */
+const plain = (a: string) => a.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1');
+
 /** The exporters: what their decoders counted since the collector started, and what they sent in the
  * range, with how long ago they were last heard. */
 export function ExportersPanel({ range, tick }: { range: Range; tick: number }) {
@@ -15,17 +18,20 @@ export function ExportersPanel({ range, tick }: { range: Range; tick: number }) 
   const sum = useLoad<Answer>(JSON.stringify([range, tick]), (s) => api.summary({ range }, s));
 
   const seen = useMemo(() => {
-    const m = new Map<string, { flows: number; bytes: number; last: string | null }>();
+    const m = new Map<string, { flows: number; bytes: number; last: string | null; name: string }>();
     const a = sum.data;
     if (!a) return m;
     const c = (n: string) => a.columns.indexOf(n);
+    const lastAt = c('last_seen') >= 0 ? c('last_seen') : c('last');
+    const nameAt = c('exporter_name');
     for (const r of a.rows) {
       const e = r[c('exporter_addr')];
       if (e === null || e === undefined) continue;
-      m.set(String(e), {
+      m.set(plain(String(e)), {
         flows: Number(r[c('flows')] ?? 0),
         bytes: Number(r[c('bytes')] ?? 0),
-        last: (r[c('last')] as string | null) ?? null,
+        last: (r[lastAt] as string | null) ?? null,
+        name: nameAt >= 0 ? String(r[nameAt] ?? '') : '',
       });
     }
     return m;
@@ -41,7 +47,7 @@ export function ExportersPanel({ range, tick }: { range: Range; tick: number }) 
   }, [ex.data]);
 
   // Exporters that sent flows in the range but are not (or no longer) in the decoders' list.
-  const known = new Set(list.map((e) => e.exporter));
+  const known = new Set(list.map((e) => plain(e.exporter)));
   const extra = [...seen.keys()].filter((a) => !known.has(a));
   const now = Date.now();
   const health = (last: string | null | undefined) => {
@@ -62,6 +68,7 @@ export function ExportersPanel({ range, tick }: { range: Range; tick: number }) 
             <tr>
               <th></th>
               <th>Exporter</th>
+              <th>Name</th>
               <th>Dialect</th>
               <th class="num">Domain</th>
               {counters.map((c) => (
@@ -75,12 +82,12 @@ export function ExportersPanel({ range, tick }: { range: Range; tick: number }) 
           <tbody>
             {list.length === 0 && extra.length === 0 && !ex.loading && (
               <tr>
-                <td colSpan={7 + counters.length} class="empty">
+                <td colSpan={8 + counters.length} class="empty">
                   No exporter has sent anything yet.
                 </td>
               </tr>
             )}
-            {[...list.map((e) => ({ e, addr: e.exporter })), ...extra.map((addr) => ({ e: null, addr }))].map(
+            {[...list.map((e) => ({ e, addr: plain(e.exporter) })), ...extra.map((addr) => ({ e: null, addr }))].map(
               ({ e, addr }) => {
                 const s = seen.get(addr);
                 const [state, why] = health(s?.last);
@@ -90,6 +97,7 @@ export function ExportersPanel({ range, tick }: { range: Range; tick: number }) 
                       <i class={`health ${state}`} title={why} />
                     </td>
                     <td>{addr}</td>
+                    <td>{s?.name ?? ''}</td>
                     <td>{e?.dialect ?? ''}</td>
                     <td class="num">{e?.domain ?? ''}</td>
                     {counters.map((c) => {

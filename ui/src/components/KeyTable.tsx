@@ -8,10 +8,12 @@ interface Props {
   onToggle: (ids: string[], hide: boolean) => void;
   /** The key was clicked: list its flows. */
   onPick: (k: KeyRow) => void;
+  /** Said when there is no traffic. */
+  empty?: string;
 }
 
 /** The legend of a traffic graph, as a table of averages over the range. */
-export function KeyTable({ model, hidden, onToggle, onPick }: Props) {
+export function KeyTable({ model, hidden, onToggle, onPick, empty }: Props) {
   const m = model;
   const all = m.keys.map((k) => k.id);
   const anyShown = m.keys.some((k) => !hidden.has(k.id));
@@ -41,17 +43,24 @@ export function KeyTable({ model, hidden, onToggle, onPick }: Props) {
         </tr>
       </thead>
       <tbody>
-        {m.keys.length === 0 && (
+        {m.keys.every((k) => k.avgTotal === 0) && (
           <tr>
             <td colSpan={6} class="empty">
-              No traffic in this range.
+              {empty ?? 'No traffic in this range.'}
             </td>
           </tr>
         )}
         {m.keys.map((k) => {
           const off = hidden.has(k.id);
           return (
-            <tr key={k.id} class={off ? 'off' : ''} data-key={k.id}>
+            <tr
+              key={k.id}
+              class={off ? 'off' : ''}
+              data-key={k.id}
+              data-in={k.avgIn}
+              data-out={k.avgOut}
+              data-total={k.avgTotal}
+            >
               <td class="tick">
                 <label class="swatch" style={{ '--c': k.color }}>
                   <input type="checkbox" checked={!off} onChange={() => onToggle([k.id], !off)} />

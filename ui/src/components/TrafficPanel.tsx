@@ -1,10 +1,10 @@
 import { useMemo, useState } from 'preact/hooks';
 import { type Answer, ApiError, type Metric, type Range, measureColumn } from '../api';
 import { and, anyDirectionFilter, directionFilter, keyFilter, otherFilter } from '../drill';
-import { durationWord, rfc3339, utc } from '../format';
+import { durationWord, rfc3339, span, utc } from '../format';
 import { type Overlay, trafficOption } from '../graph';
 import { useLoad, useShared } from '../hooks';
-import { type KeyRow, buildModel, compareTotals, parseSeriesId } from '../traffic';
+import { type KeyRow, buildModel, compareTotals, extent, hitTest } from '../traffic';
 import { Chart } from './Chart';
 import { KeyTable } from './KeyTable';
 
@@ -79,6 +79,10 @@ export function TrafficPanel({ q, stacked, height, hidden, onToggle, onFlows, on
     : null;
 
   const hiddenKey = [...hidden].sort().join('\n');
+  const yRange = useMemo(
+    () => (model && !(model instanceof Error) ? extent(model, hidden, stacked).join(',') : ''),
+    [model, hiddenKey, stacked],
+  );
   const option = useMemo(() => {
     if (!model || model instanceof Error || !answered) return null;
     return trafficOption(model, hidden, { stacked, range: answered, compare: overlay, brush: true });
@@ -108,35 +112,18 @@ export function TrafficPanel({ q, stacked, height, hidden, onToggle, onFlows, on
       {res.data && res.data.warnings.length > 0 && (
         <div class="warning">{res.data.warnings.join(' · ')}</div>
       )}
-      <div class="graph">
-        {brushed && (
-          <div class="brushed" role="dialog">
-            <span>
-              {utc(brushed.from)} – {utc(brushed.to)} UTC (
-              {durationWord(Math.round((Date.parse(brushed.to) - Date.parse(brushed.from)) / 1000))})
-            </span>
-            <button type="button" class="primary" onClick={() => onFlows(brushed, and(q.filter, anyDirectionFilter(q.direction)))}>
-              List flows
-            </button>
-            <button type="button" onClick={() => onZoom(brushed)}>
-              Zoom in
-            </button>
-            <button type="button" title="Clear" onClick={() => setSel(null)}>
-              ×
-            </button>
-          </div>
-        )}
+      <div class="graph" data-extent={yRange}>
         {option ? (
           <Chart
             option={option}
             height={height}
             brushed={sel !== null}
             onBrush={(f, t) => setSel([f, t])}
-            onClick={(e) => {
-              const s = parseSeriesId(e.seriesId ?? '');
-              if (!s || !model || model instanceof Error) return;
-              const k = model.keys.find((x) => x.id === s.key);
-              if (k) pick(k, model.directional ? s.half : undefined);
+            onPoint={(t, v) => {
+              if (!model || model instanceof Error) return;
+              const hit = hitTest(model, hidden, stacked, t, v);
+              const k = hit && model.keys.find((x) => x.id === hit.key);
+              if (k) pick(k, model.directional ? hit!.half : undefined);
             }}
           />
         ) : (
@@ -145,8 +132,35 @@ export function TrafficPanel({ q, stacked, height, hidden, onToggle, onFlows, on
           </div>
         )}
       </div>
+      {brushed && (
+        <div class="brushed" role="dialog">
+          <span>
+            {utc(brushed.from)} – {utc(brushed.to)} UTC (
+            {span(Math.round((Date.parse(brushed.to) - Date.parse(brushed.from)) / 1000))})
+          </span>
+          <button type="button" class="primary" onClick={() => onFlows(brushed, and(q.filter, anyDirectionFilter(q.direction)))}>
+            List flows
+          </button>
+          <button type="button" onClick={() => onZoom(brushed)}>
+            Zoom in
+          </button>
+          <button type="button" title="Clear" onClick={() => setSel(null)}>
+            ×
+          </button>
+        </div>
+      )}
       {model && !(model instanceof Error) && (
-        <KeyTable model={model} hidden={hidden} onToggle={onToggle} onPick={(k) => pick(k)} />
+        <KeyTable
+          model={model}
+          hidden={hidden}
+          onToggle={onToggle}
+          onPick={(k) => pick(k)}
+          empty={
+            q.direction
+              ? 'No traffic with a direction in this range. Exporters that do not report one count only with direction “total”.'
+              : undefined
+          }
+        />
       )}
       {res.data && (
         <div class="meta">

@@ -164,7 +164,12 @@ export function Flows({ state }: { state: FlowsState }) {
             {a?.rows.map((r) => (
               <tr>
                 {idx.map((i, j) => (
-                  <td class={COUNTS.has(shown[j]) ? 'num' : ''}>{cell(shown[j], r[i])}</td>
+                  <td
+                    class={COUNTS.has(shown[j]) ? 'num' : ''}
+                    title={TIMES.has(shown[j]) && r[i] !== null ? String(r[i]) : undefined}
+                  >
+                    {cell(shown[j], r[i])}
+                  </td>
                 ))}
               </tr>
             ))}
