@@ -1,7 +1,8 @@
-//! What a v9 or IPFIX stream announces before its records can be read: the IPv4 and IPv6 data templates,
-//! and, when the flows were sampled, an options template and the options record naming the sampler, its
-//! algorithm and interval. They never change for a stream, so they are encoded once and copied into each
-//! datagram that refreshes them.
+//! What a v9 or IPFIX stream announces before its records can be read: the IPv4 and IPv6 data templates;
+//! when the flows were sampled, an options template and the options record naming the sampler, its
+//! algorithm and interval; and when interface names are given, an options template and one record per
+//! interface. They never change for a stream, so they are encoded once and copied into each datagram that
+//! refreshes them.
 
 use weir_proto::template::{FieldSpec, OptionsTemplateRecord, TemplateRecord};
 
@@ -14,6 +15,8 @@ pub(crate) const V4_TEMPLATE: u16 = 256;
 pub(crate) const V6_TEMPLATE: u16 = 257;
 /// Template id of the sampling options.
 const OPTIONS_TEMPLATE: u16 = 258;
+/// Template id of the interface names.
+const INTERFACES_TEMPLATE: u16 = 259;
 
 /// The id of the stream's one sampler (v9 FLOW_SAMPLER_ID) or selector (IPFIX selectorId).
 const SAMPLER_ID: u8 = 1;
@@ -52,14 +55,16 @@ pub(crate) struct Announcement {
     pub data_records: u32,
 }
 
-/// Encodes the announcement of a stream whose records follow `v4` and `v6` (sampler field included).
+/// Encodes the announcement of a stream whose records follow `v4` and `v6` (sampler field included), with
+/// the names of `interfaces` (ifIndex, name).
 pub(crate) fn announcement(
     dialect: Dialect,
     v4: &[FieldSpec],
     v6: &[FieldSpec],
     sampling: Sampling,
+    interfaces: &[(u32, String)],
 ) -> Announcement {
-    let (template_set, options_set) = set_ids(dialect);
+    let (template_set, _) = set_ids(dialect);
     let mut bytes = Vec::new();
     let set = open_set(&mut bytes, template_set);
     for (id, fields) in [(V4_TEMPLATE, v4), (V6_TEMPLATE, v6)] {
@@ -73,28 +78,76 @@ pub(crate) fn announcement(
         }
     }
     close_set(&mut bytes, set);
-    let Some((options, record)) = sampling_options(dialect, sampling) else {
-        return Announcement {
-            bytes,
-            records: 2,
-            data_records: 0,
-        };
-    };
-    let set = open_set(&mut bytes, options_set);
-    match dialect {
-        Dialect::V9 => options.encode_v9(&mut bytes),
-        Dialect::Ipfix => options.encode_ipfix(&mut bytes),
-    }
-    close_set(&mut bytes, set);
-    let set = open_set(&mut bytes, OPTIONS_TEMPLATE);
-    bytes.extend_from_slice(&record);
-    close_set(&mut bytes, set);
-    Announcement {
+    let mut a = Announcement {
         bytes,
-        records: 4,
-        data_records: 1,
+        records: 2,
+        data_records: 0,
+    };
+    if let Some((options, record)) = sampling_options(dialect, sampling) {
+        a.add_options(dialect, &options, &[record]);
+    }
+    if let Some((options, records)) = interface_options(dialect, interfaces) {
+        a.add_options(dialect, &options, &records);
+    }
+    a
+}
+
+impl Announcement {
+    /// Appends an options template set with `template`, and a data set of its `records`.
+    fn add_options(&mut self, dialect: Dialect, template: &OptionsTemplateRecord, records: &[Vec<u8>]) {
+        let (_, options_set) = set_ids(dialect);
+        let set = open_set(&mut self.bytes, options_set);
+        match dialect {
+            Dialect::V9 => template.encode_v9(&mut self.bytes),
+            Dialect::Ipfix => template.encode_ipfix(&mut self.bytes),
+        }
+        close_set(&mut self.bytes, set);
+        let set = open_set(&mut self.bytes, template.id);
+        records.iter().for_each(|r| self.bytes.extend_from_slice(r));
+        close_set(&mut self.bytes, set);
+        let n = records.len() as u16;
+        self.records = self.records.saturating_add(1).saturating_add(n);
+        self.data_records = self.data_records.saturating_add(n.into());
     }
 }
+
+/// The interface names options template and its records, one per interface; `None` without interfaces.
+///
+/// - v9, as Cisco IOS's interface table: scope Interface (type 2) with the ifIndex, then IF_NAME (82).
+/// - IPFIX: scope ingressInterface (10), then interfaceName (82).
+///
+/// Names go out in the length of the longest, padded with zeros, since v9 has no variable-length fields;
+/// collectors drop the padding.
+fn interface_options(
+    dialect: Dialect,
+    interfaces: &[(u32, String)],
+) -> Option<(OptionsTemplateRecord, Vec<Vec<u8>>)> {
+    let longest = interfaces.iter().map(|(_, name)| name.len()).max()?;
+    let length = longest.clamp(1, MAX_NAME);
+    let scope = match dialect {
+        Dialect::V9 => FieldSpec::new(2, 4),
+        Dialect::Ipfix => FieldSpec::new(10, 4),
+    };
+    let template = OptionsTemplateRecord {
+        id: INTERFACES_TEMPLATE,
+        scope_fields: vec![scope],
+        fields: vec![FieldSpec::new(82, length as u16)],
+    };
+    let records = interfaces
+        .iter()
+        .map(|(index, name)| {
+            let mut r = index.to_be_bytes().to_vec();
+            let name = &name.as_bytes()[..name.len().min(length)];
+            r.extend_from_slice(name);
+            r.resize(4 + length, 0);
+            r
+        })
+        .collect();
+    Some((template, records))
+}
+
+/// Longest interface name sent, bytes.
+const MAX_NAME: usize = 64;
 
 /// The sampling options template and its one record, `None` when unsampled.
 ///

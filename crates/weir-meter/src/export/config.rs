@@ -130,11 +130,15 @@ pub struct ExportConfig {
     /// Longest a record waits for more to fill its datagram, nanoseconds of the packets' clock (default
     /// 1 s); 0 sends every call's records at once.
     pub max_hold_ns: u64,
+    /// v9/IPFIX: interface names (ifIndex, name) announced in options data with the templates, as routers
+    /// send their interface table, so that collectors can name the interfaces of the records. Default:
+    /// none.
+    pub interface_names: Vec<(u32, String)>,
 }
 
 impl ExportConfig {
     /// The defaults for `format`: engine 0/0, domain 0, default fields, unsampled, the format's template
-    /// refresh, MTU 1500 over IPv4, 1 s hold.
+    /// refresh, MTU 1500 over IPv4, 1 s hold, no interface names.
     pub fn new(format: ExportFormat) -> Self {
         ExportConfig {
             format,
@@ -150,6 +154,7 @@ impl ExportConfig {
             mtu: 1500,
             transport: Transport::Ipv4,
             max_hold_ns: SECOND,
+            interface_names: Vec::new(),
         }
     }
 
@@ -175,6 +180,9 @@ impl ExportConfig {
         }
         if !templates && self.fields.is_some() {
             return Err(ExportConfigError::FieldsWithFixedLayout);
+        }
+        if !templates && !self.interface_names.is_empty() {
+            return Err(ExportConfigError::InterfaceNamesWithFixedLayout);
         }
         if templates && (self.engine_type, self.engine_id) != (0, 0) {
             return Err(ExportConfigError::EngineWithTemplates);
@@ -225,6 +233,9 @@ pub enum ExportConfigError {
     /// A field list for a fixed-layout version.
     #[error("NetFlow v5 and v8 records have a fixed layout: a list of fields applies only to v9 and IPFIX")]
     FieldsWithFixedLayout,
+    /// Interface names for a version without options data.
+    #[error("NetFlow v5 and v8 have no options data to name interfaces in; use v9 or IPFIX")]
+    InterfaceNamesWithFixedLayout,
     /// Engine type or id for v9/IPFIX.
     #[error(
         "engine type and id are NetFlow v5/v8 header fields; v9 and IPFIX name the exporter by source id / \

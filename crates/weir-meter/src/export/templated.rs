@@ -75,6 +75,7 @@ impl TemplateWriter {
             &with_sampler(&layouts[0]),
             &with_sampler(&layouts[1]),
             config.sampling,
+            &config.interface_names,
         );
         let writer = TemplateWriter {
             dialect,

@@ -385,6 +385,46 @@ fn unsampled_streams_announce_no_options_and_carry_no_sampler() {
 }
 
 #[test]
+fn interface_names_go_out_in_options_data_and_name_the_records_interfaces() {
+    for (format, dialect) in [
+        (ExportFormat::V9, Dialect::NetflowV9),
+        (ExportFormat::Ipfix, Dialect::Ipfix),
+    ] {
+        let mut config = ExportConfig::new(format);
+        config.sampling = Sampling::Deterministic(100);
+        config.interface_names = vec![(3, "xe-0/0/3".into()), (101, "HundredGigE0/0/0/1".into())];
+        let mut e = exporter(config);
+        let mut c = Collector::new();
+        export_all(&mut e, &[flow4(1), flow6(0)], NOW, &mut c);
+        let (template_set, options_set) = if format == ExportFormat::V9 {
+            (0, 1)
+        } else {
+            (2, 3)
+        };
+        assert_eq!(
+            set_ids(&c.datagrams[0]),
+            [template_set, options_set, 258, options_set, 259, 256, 257],
+            "{format:?}"
+        );
+        for f in c.flows() {
+            assert_eq!(c.batch.str(f.in_if_name), "xe-0/0/3", "{format:?}");
+            let out = if f.out_if == 101 { "HundredGigE0/0/0/1" } else { "" };
+            assert_eq!(c.batch.str(f.out_if_name), out, "{format:?}");
+            assert_eq!(f.sampling_rate, 100);
+        }
+        let k = c.counters(dialect, 0);
+        assert_eq!(
+            (k.records, k.templates, k.options_records, k.sequence_gaps),
+            (2, 4, 3, 0),
+            "{format:?}"
+        );
+        // The next datagram's sequence number counts the options records too (IPFIX) or the datagram (v9).
+        export_all(&mut e, &[flow4(2)], NOW + SECOND, &mut c);
+        assert_eq!(c.counters(dialect, 0).sequence_gaps, 0, "{format:?}");
+    }
+}
+
+#[test]
 fn sequence_numbers_count_what_each_version_counts() {
     let flows: Vec<FlowRecord> = (0..100).map(flow4).collect();
     for format in [ExportFormat::V5, ExportFormat::V9, ExportFormat::Ipfix] {
@@ -614,6 +654,11 @@ fn refuses_configs_it_cannot_honour() {
     assert_eq!(
         with(ExportFormat::V5, |c| c.fields = Some(vec![Field::bytes])),
         E::FieldsWithFixedLayout
+    );
+    assert_eq!(
+        with(ExportFormat::V5, |c| c.interface_names =
+            vec![(1, "ge-0/0/0".into())]),
+        E::InterfaceNamesWithFixedLayout
     );
     assert_eq!(
         with(ExportFormat::V9, |c| c.engine_id = 1),
