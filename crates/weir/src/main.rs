@@ -3,6 +3,8 @@
 //! Exit codes: 0 on success (also when some datagrams were malformed: they are counted and reported),
 //! 1 when a file cannot be read or the collector cannot start, 2 for bad command-line arguments.
 
+mod api;
+mod ask;
 mod bench_cmd;
 mod capture;
 mod clock;

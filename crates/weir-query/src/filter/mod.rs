@@ -60,7 +60,7 @@ mod lexer;
 mod nfdump;
 mod parser;
 pub mod sql;
-pub(crate) mod suggest;
+pub mod suggest;
 mod value;
 
 use std::fmt;

@@ -3,7 +3,7 @@
 /// The candidate closest to `word` by edit distance (insertions, deletions, substitutions and swaps of two
 /// neighbouring characters, ignoring ASCII case), if it is close enough to be a typo: at most one edit for
 /// words of up to four characters, two for longer ones. Ties go to the earlier candidate.
-pub(crate) fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let word: Vec<char> = word.chars().map(|c| c.to_ascii_lowercase()).collect();
     let limit = if word.len() <= 4 { 1 } else { 2 };
     let mut best: Option<(usize, &str)> = None;

@@ -5,23 +5,19 @@
 //! the SQL, and the embedded store runs it, so the HTTP API gives the same answers to the same questions.
 
 mod progress;
-mod range;
 mod render;
 
 use std::io::{self, Write};
-use std::net::IpAddr;
 use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
 use clap::Args;
-use weir_flow::Field;
-use weir_query::backend::Value;
-use weir_query::filter;
-use weir_query::plan::{self, Agg, Direction, Flows, Kind, Metric, Order, Query, Series, TopN, Unit};
+use weir_query::plan::{self, Query};
 
 use weir_store::StoreConfig;
 use weir_store::engine::{Embedded, EngineConfig};
 
+use crate::ask::{self, Ask, Words};
 use crate::clock::now;
 use render::Format;
 
@@ -104,144 +100,44 @@ pub struct QueryArgs {
 impl QueryArgs {
     /// The question these arguments ask, at `now`.
     fn query(&self, now: u64) -> anyhow::Result<Query> {
-        let range = range::parse(
-            self.since.as_deref(),
-            self.from.as_deref(),
-            self.to.as_deref(),
-            now,
-        )?;
-        let kind = self.kind()?;
-        let mut query = Query::new(range, kind);
-        let text = self.filter.join(" ");
-        if !text.trim().is_empty() {
-            query.filter = Some(filter::parse(&text).map_err(|e| anyhow::anyhow!("bad filter: {e}"))?);
-        }
-        query.direction = self.direction.as_deref().map(direction).transpose()?;
-        query.compare = match self.compare.as_deref() {
-            None => None,
-            Some("") => Some(range.len_ns().div_ceil(1_000_000_000)),
-            Some(d) => Some(seconds("--compare", d)?),
-        };
-        Ok(query)
-    }
-
-    fn kind(&self) -> anyhow::Result<Kind> {
-        let dims = self
-            .top
-            .iter()
-            .map(|d| plan::field(d.trim()))
-            .collect::<Result<Vec<Field>, _>>()?;
-        let by: Metric = self.by.parse()?;
-        let unit = if self.rate { Unit::Rate } else { Unit::Total };
-        let step = self.step.as_deref().map(|s| seconds("--step", s)).transpose()?;
-        let limit = self.limit.unwrap_or(if self.flows { 100 } else { 10 });
-        if (self.summary || self.sizes || self.flows) && !dims.is_empty() {
-            bail!("--top goes with a top-N or --series, not with --summary, --sizes or --flows");
-        }
-        Ok(if self.summary {
-            Kind::Summary
+        let ask = if self.summary {
+            Ask::Summary
         } else if self.sizes {
-            Kind::Sizes
+            Ask::Sizes
         } else if self.flows {
-            let order = match &self.order {
-                Some(o) => order(o)?,
-                None => Order::default(),
-            };
-            Kind::Flows(Flows {
-                order,
-                limit,
-                offset: self.offset,
-            })
+            Ask::Flows
         } else if self.series {
-            Kind::Series(Series {
-                step,
-                split: dims,
-                limit,
-                by,
-                unit,
-            })
-        } else if dims.is_empty() {
+            Ask::Series
+        } else if self.top.is_empty() {
             bail!("say what to ask: --top DIM, --series, --flows, --summary or --sizes");
         } else {
-            Kind::TopN(TopN {
-                dims,
-                by,
-                unit,
-                agg: self.agg.parse::<Agg>()?,
-                step,
-                limit,
-                other: !self.no_other,
-            })
+            Ask::Top
+        };
+        let words = Words {
+            filter: Some(self.filter.join(" ")),
+            since: self.since.clone(),
+            from: self.from.clone(),
+            to: self.to.clone(),
+            dims: self.top.clone(),
+            by: Some(self.by.clone()),
+            unit: self.rate.then(|| "rate".to_owned()),
+            agg: Some(self.agg.clone()),
+            step: self.step.clone(),
+            limit: self.limit,
+            other: Some(!self.no_other),
+            order: self.order.clone(),
+            offset: Some(self.offset),
+            direction: self.direction.clone(),
+            compare: self.compare.clone(),
+        };
+        ask::query(ask, &words, now).map_err(|e| {
+            let flag = match e.param {
+                "filter" => return anyhow::anyhow!("bad filter: {}", e.message),
+                "dims" => "top",
+                other => other,
+            };
+            anyhow::anyhow!("--{flag}: {}", e.message)
         })
-    }
-}
-
-/// `--step 5m` as whole seconds.
-fn seconds(flag: &str, text: &str) -> anyhow::Result<u64> {
-    let d = humantime::parse_duration(text)
-        .with_context(|| format!("{flag} {text:?} is not a duration (e.g. 1m, 5m, 1h)"))?;
-    if d.as_secs() == 0 || d.subsec_nanos() != 0 {
-        bail!("{flag} {text:?} must be a whole number of seconds, at least 1");
-    }
-    Ok(d.as_secs())
-}
-
-/// `time_received:asc`, `bytes`.
-fn order(text: &str) -> anyhow::Result<Order> {
-    let (name, dir) = text.split_once(':').unwrap_or((text, "desc"));
-    let descending = match dir {
-        "desc" => true,
-        "asc" => false,
-        _ => bail!("--order {text:?}: the direction is `asc` or `desc`"),
-    };
-    Ok(Order {
-        field: plan::field(name)?,
-        descending,
-    })
-}
-
-/// `7`, `7@192.0.2.1` or `exporter`.
-fn direction(text: &str) -> anyhow::Result<Direction> {
-    if text == "exporter" {
-        return Ok(Direction::Exporter);
-    }
-    let (index, exporter) = match text.split_once('@') {
-        Some((i, e)) => (i, Some(e)),
-        None => (text, None),
-    };
-    let index = index.parse::<u32>().with_context(|| {
-        format!("--direction {text:?}: expected an interface index (`7`, `7@192.0.2.1`) or `exporter`")
-    })?;
-    let exporter = exporter
-        .map(|e| {
-            e.parse::<IpAddr>()
-                .with_context(|| format!("--direction {text:?}: {e:?} is not an exporter address"))
-        })
-        .transpose()?
-        .map(|ip| match ip {
-            IpAddr::V4(v4) => v4.to_ipv6_mapped(),
-            IpAddr::V6(v6) => v6,
-        });
-    Ok(Direction::Interface { index, exporter })
-}
-
-/// Names the "Other" row of a top-N or the "Other" series of a split series: the planner gives it no key
-/// (every key column null, which no stored flow has), and a blank first column reads as a missing value.
-fn label_other(kind: &Kind, columns: &[String], rows: &mut [Vec<Value>]) {
-    let dims = match kind {
-        Kind::TopN(t) => &t.dims,
-        Kind::Series(s) => &s.split,
-        _ => return,
-    };
-    let at: Vec<usize> = dims
-        .iter()
-        .filter_map(|d| columns.iter().position(|c| c == d.column().name))
-        .collect();
-    let Some(&first) = at.first() else { return };
-    for row in rows {
-        if at.iter().all(|&i| matches!(row.get(i), Some(Value::Null))) {
-            row[first] = Value::Str("Other".into());
-        }
     }
 }
 
@@ -264,43 +160,11 @@ pub fn run(args: &QueryArgs) -> anyhow::Result<()> {
         eprintln!("weir: warning: {warning}");
     }
     let mut rows = answer.rows;
-    label_other(&query.kind, &answer.columns, &mut rows);
+    ask::label_other(&query.kind, &answer.columns, &mut rows);
     let mut out = io::stdout().lock();
     render::write(&mut out, args.format, &answer.columns, &rows)?;
     // Where the answer came from goes to standard error, so that CSV and JSON stay clean on standard output.
     eprintln!("({} rows from {}, {})", rows.len(), answer.table, answer.range);
     out.flush()?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_rows_without_a_key_are_named_other_in_top_n_and_series_only() {
-        let columns: Vec<String> = ["time_received", "proto", "dst_port", "bytes"]
-            .map(String::from)
-            .into();
-        let rows = || {
-            vec![
-                vec![Value::Time(0), Value::U64(6), Value::U64(443), Value::U64(9)],
-                vec![Value::Time(0), Value::Null, Value::Null, Value::U64(1)],
-            ]
-        };
-        let series = Kind::Series(Series {
-            step: None,
-            split: vec![Field::proto, Field::dst_port],
-            limit: 1,
-            by: Metric::Bytes,
-            unit: Unit::Total,
-        });
-        let mut r = rows();
-        label_other(&series, &columns, &mut r);
-        assert_eq!(r[1][1], Value::Str("Other".into()));
-        assert_eq!((&r[0], &r[1][2]), (&rows()[0], &Value::Null));
-        let mut r = rows();
-        label_other(&Kind::Summary, &columns, &mut r);
-        assert_eq!(r, rows());
-    }
 }

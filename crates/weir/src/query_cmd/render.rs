@@ -7,10 +7,10 @@
 use std::io::{self, Write};
 
 use clap::ValueEnum;
-use weir_flow::ndjson::display_ip;
-use weir_flow::time::Rfc3339;
 use weir_flow::{Column, Kind};
 use weir_query::backend::Value;
+
+use crate::ask::{exact, json_value};
 
 /// How answers are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -111,34 +111,6 @@ fn json(w: &mut impl Write, columns: &[String], rows: &[Vec<Value>]) -> io::Resu
         writeln!(w, "{}", if row.is_empty() { "{}" } else { "}" })?;
     }
     Ok(())
-}
-
-fn json_value(v: &Value) -> serde_json::Value {
-    use serde_json::Value as J;
-    match v {
-        Value::Null => J::Null,
-        Value::U64(n) => J::from(*n),
-        Value::I64(n) => J::from(*n),
-        Value::F64(x) => serde_json::Number::from_f64(*x).map_or(J::Null, J::Number),
-        Value::Str(s) => J::from(s.as_str()),
-        Value::Ip(_) | Value::Time(_) | Value::Bytes(_) => J::from(exact(v)),
-        Value::List(items) => J::from(items.clone()),
-    }
-}
-
-/// The value as programs read it: exact numbers, RFC 3339 times, addresses as text.
-fn exact(v: &Value) -> String {
-    match v {
-        Value::Null => String::new(),
-        Value::U64(n) => n.to_string(),
-        Value::I64(n) => n.to_string(),
-        Value::F64(x) => x.to_string(),
-        Value::Str(s) => s.clone(),
-        Value::Ip(a) => display_ip(*a).to_string(),
-        Value::Time(ns) => Rfc3339(*ns).to_string(),
-        Value::List(items) => items.iter().map(u32::to_string).collect::<Vec<_>>().join(" "),
-        Value::Bytes(b) => b.iter().map(|x| format!("{x:02x}")).collect(),
-    }
 }
 
 /// The value as eyes read it: traffic figures with SI units, keys as they are.

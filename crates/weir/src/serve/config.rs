@@ -10,6 +10,8 @@ use thiserror::Error;
 use weir_proto::Limits;
 use weir_store::StoreConfig;
 
+use crate::api::ApiConfig;
+
 /// The collector's settings.
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
@@ -28,8 +30,10 @@ pub struct ServeConfig {
     pub output: Option<Output>,
     /// Exporters allowed to send; empty allows every exporter.
     pub allow: Vec<Cidr>,
-    /// Address of the HTTP listener for `/metrics` and `/healthz`; `None` for no listener.
+    /// Address of the HTTP listener for `/metrics`, `/healthz` and the API; `None` for no listener.
     pub http: Option<SocketAddr>,
+    /// The API's limits.
+    pub api: ApiConfig,
     /// Sockets (and reader threads) per listen address, sharing the port with `SO_REUSEPORT`.
     pub readers: usize,
     /// Decoder threads; each exporter's datagrams always go to the same one.
@@ -61,6 +65,7 @@ impl Default for ServeConfig {
             output: None,
             allow: Vec::new(),
             http: Some(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8080)),
+            api: ApiConfig::default(),
             readers: cores,
             shards: cores,
             recv_buffer: 32 << 20,

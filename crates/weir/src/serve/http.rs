@@ -1,4 +1,5 @@
-//! The HTTP listener: `/metrics` for Prometheus and `/healthz` for liveness checks.
+//! The HTTP listener: `/metrics` for Prometheus, `/healthz` for liveness checks, and the API
+//! ([`crate::api`]).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -11,14 +12,16 @@ use axum::routing::get;
 use tokio::net::TcpListener;
 
 use super::metrics::Metrics;
+use crate::api::{self, Api};
 use crate::exposition::CONTENT_TYPE;
 
 /// The routes, without a server, so that they can be called directly in tests.
-pub fn app(metrics: Arc<Metrics>) -> Router {
+pub fn app(metrics: Arc<Metrics>, api: Api) -> Router {
     Router::new()
         .route("/metrics", get(metrics_page))
         .route("/healthz", get(healthz))
         .with_state(metrics)
+        .merge(api::routes(api))
 }
 
 async fn metrics_page(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse {
@@ -33,9 +36,10 @@ async fn healthz() -> &'static str {
 pub async fn serve(
     listener: TcpListener,
     metrics: Arc<Metrics>,
+    api: Api,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(metrics))
+    axum::serve(listener, app(metrics, api))
         .with_graceful_shutdown(shutdown)
         .await
 }
@@ -61,7 +65,9 @@ mod tests {
 
     async fn get(path: &str) -> (StatusCode, Option<String>, String) {
         let req = Request::builder().uri(path).body(Body::empty()).unwrap();
-        let resp = app(metrics()).oneshot(req).await.unwrap();
+        let m = metrics();
+        let api = Api::new(None, vec![], m.clone(), Default::default());
+        let resp = app(m, api).oneshot(req).await.unwrap();
         let status = resp.status();
         let ct = resp
             .headers()

@@ -33,6 +33,16 @@ pub struct Metrics {
     pub store: Option<Arc<StoreStats>>,
 }
 
+impl Metrics {
+    /// Every export domain's counters as last published, sorted by exporter, dialect and domain.
+    pub fn domains(&self) -> Vec<(DomainKey, Counters)> {
+        let mut domains: Vec<(DomainKey, Counters)> =
+            self.shards.iter().flat_map(|(_, s)| s.counters()).collect();
+        domains.sort_by_key(|(k, _)| *k);
+        domains
+    }
+}
+
 /// Help text of each of the store's counters and gauges, by their name in [`StoreStats::values`].
 const STORE_HELP: &[(&str, &str)] = &[
     ("flows_appended", "Flows handed to the store."),
@@ -353,9 +363,7 @@ impl Metrics {
         fn with(l: &[String; 3]) -> [(&'static str, &str); 3] {
             [("exporter", &l[0]), ("dialect", &l[1]), ("domain", &l[2])]
         }
-        let mut domains: Vec<(DomainKey, Counters)> =
-            self.shards.iter().flat_map(|(_, s)| s.counters()).collect();
-        domains.sort_by_key(|(k, _)| *k);
+        let domains = self.domains();
         let labels: Vec<[String; 3]> = domains
             .iter()
             .map(|(k, _)| {

@@ -15,7 +15,7 @@ mod config;
 mod config_file;
 mod http;
 mod kernel_drops;
-mod metrics;
+pub mod metrics;
 mod queue;
 mod receiver;
 mod shard;
@@ -36,8 +36,12 @@ use clap::Args;
 use crossbeam_channel::bounded;
 use tokio::signal::unix::{SignalKind, signal};
 use tracing::{info, warn};
+use weir_query::backend::Backend;
+use weir_query::plan::Table;
+use weir_store::engine::{Embedded, EngineConfig};
 use weir_store::{Store, StoreConfig};
 
+use crate::api::Api;
 pub use config::{Cidr, Output, ServeConfig};
 use config_file::ConfigError;
 pub use config_file::example as config_example;
@@ -155,6 +159,26 @@ pub fn load_config(path: &std::path::Path) -> Result<ServeConfig, ConfigError> {
     let mut c = ServeConfig::default();
     config_file::load(path, &mut c)?;
     Ok(c)
+}
+
+/// The API over the store's files (which the store has created by now) and the collector's counters.
+fn api(config: &ServeConfig, metrics: Arc<Metrics>) -> anyhow::Result<Api> {
+    let Some(store) = &config.store else {
+        return Ok(Api::new(None, Table::defaults(), metrics, config.api.clone()));
+    };
+    let engine = EngineConfig {
+        time_limit: config.api.query_time_limit,
+        ..EngineConfig::default()
+    };
+    let embedded = Embedded::with_config(&store.dir, engine, store.tables.clone())
+        .with_context(|| format!("cannot open the store in {} for queries", store.dir.display()))?;
+    let backend: Arc<dyn Backend> = Arc::new(embedded);
+    Ok(Api::new(
+        Some(backend),
+        store.tables.clone(),
+        metrics,
+        config.api.clone(),
+    ))
 }
 
 /// Flow batches waiting for the sink.
@@ -306,11 +330,15 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         store: store_stats,
     });
     let (http_stop, http_stopped) = tokio::sync::oneshot::channel::<()>();
-    let http_task = http_listener.map(|listener| {
-        runtime.spawn(http::serve(listener, metrics, async {
-            let _ = http_stopped.await;
-        }))
-    });
+    let http_task = match http_listener {
+        Some(listener) => {
+            let api = api(&config, metrics.clone())?;
+            Some(runtime.spawn(http::serve(listener, metrics, api, async {
+                let _ = http_stopped.await;
+            })))
+        }
+        None => None,
+    };
 
     let signal_name = runtime.block_on(async {
         tokio::select! {

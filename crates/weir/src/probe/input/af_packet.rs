@@ -194,35 +194,37 @@ impl AfPacket {
             }
         };
         let read_at = now();
-        let mut cut_cmsgs = false;
+        // `recvmmsg` leaves each header's control length at what its frame used, so a header whose frame
+        // came with only a timestamp has no room for a drop count next time: its frame's control
+        // messages would be cut, timestamp and all. The kernel adds the drop count to every frame once the
+        // socket has dropped one, and not before; so until then, the headers are renewed after each batch.
+        let mut renew = false;
         for m in msgs {
-            let mut ts_ns = read_at;
-            match m.cmsgs() {
-                Ok(cmsgs) => {
-                    for c in cmsgs {
-                        match c {
-                            ControlMessageOwned::ScmTimestampns(t) => ts_ns = nanos(t),
-                            ControlMessageOwned::RxqOvfl(n) => self.drops.saw(n),
-                            _ => {}
+            let mut ts_ns = None;
+            let mut counted = false;
+            if let Ok(cmsgs) = m.cmsgs() {
+                for c in cmsgs {
+                    match c {
+                        ControlMessageOwned::ScmTimestampns(t) => ts_ns = Some(nanos(t)),
+                        ControlMessageOwned::RxqOvfl(n) => {
+                            self.drops.saw(n);
+                            counted = true;
                         }
+                        _ => {}
                     }
                 }
-                Err(_) => cut_cmsgs = true,
             }
+            renew |= !counted;
             let (hatype, pkttype) = m.address.map_or((0, 0), |a| (a.hatype(), a.pkttype()));
             self.batch.push(Received {
                 captured: m.bytes.min(self.slot),
                 wire_len: u32::try_from(m.bytes).unwrap_or(u32::MAX),
-                ts_ns,
+                ts_ns: ts_ns.unwrap_or(read_at),
                 hatype,
                 pkttype,
             });
         }
-        if cut_cmsgs {
-            // `recvmmsg` leaves each slot's control buffer at the length its last message used, so once
-            // frames start carrying a drop count beside their timestamp, slots sized by earlier frames are
-            // too short for both. New headers restore the full length; this happens about once, when the
-            // socket first drops, as every later frame carries both.
+        if renew {
             self.headers = headers();
         }
         Ok(!self.batch.is_empty())
@@ -319,13 +321,17 @@ mod tests {
             queued += 1;
         }
         assert!(queued < 1000, "{queued} frames fit in the buffer");
-        // The next frames queued carry the count of those dropped before them (the first may find its
-        // slot's control buffer too short, and the headers renewed).
-        for _ in 0..2 {
-            sender.send_to(b"after", to).unwrap();
-            let arrived = (0..50).any(|_| matches!(s.read().unwrap(), Read::Frame(_)));
-            assert!(arrived, "a frame after the flood arrived");
-        }
+        // The next frame queued carries the count of those dropped before it, and still its kernel time:
+        // its header has room for both, though the frames before it came with a timestamp alone.
+        let before = now();
+        sender.send_to(b"after", to).unwrap();
+        let after = now();
+        let arrived = (0..50).find_map(|_| match s.read().unwrap() {
+            Read::Frame(p) => Some(p.ts_ns),
+            _ => None,
+        });
+        let ts = arrived.expect("a frame after the flood arrived");
+        assert!(before <= ts && ts <= after, "kernel receive time");
         assert!(s.kernel_drops() >= 2000 - queued, "{} dropped", s.kernel_drops());
     }
 

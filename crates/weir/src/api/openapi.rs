@@ -1,0 +1,242 @@
+//! `GET /api/openapi.json`: the API described in OpenAPI 3.0, built from the same parameter lists the
+//! handlers read ([`params_of`]), so the document cannot name a parameter the server refuses.
+
+use serde_json::{Map, Value as J, json};
+
+use super::params::{COMMON, params_of};
+use crate::ask::Ask;
+
+/// What each parameter means, and its schema.
+fn parameter(name: &str) -> J {
+    let (description, schema) = match name {
+        "from" => (
+            "Start of the range: RFC 3339 (`2026-11-22T13:00:00Z`), a date, nanoseconds since the epoch, or `now`.",
+            json!({ "type": "string" }),
+        ),
+        "to" => (
+            "End of the range, not included. Default: now.",
+            json!({ "type": "string" }),
+        ),
+        "since" => (
+            "The range is this long, ending at `to` (`15m`, `1h`, `7d`); default 1h. Not with `from`.",
+            json!({ "type": "string" }),
+        ),
+        "filter" => (
+            "Only flows this filter selects, in nfdump's language and more (`proto tcp and dst port 443`, `dst_country = JP`).",
+            json!({ "type": "string" }),
+        ),
+        "dims" => (
+            "Comma-separated dimensions (schema field names) the top-N is keyed by.",
+            json!({ "type": "string" }),
+        ),
+        "split" => (
+            "Comma-separated dimensions the series is split by (the top `limit` keys and Other).",
+            json!({ "type": "string" }),
+        ),
+        "by" => (
+            "What is measured: bytes (scaled by sampling), packets (scaled) or flows.",
+            json!({ "type": "string", "enum": ["bytes", "packets", "flows"] }),
+        ),
+        "unit" => (
+            "Volumes, or rates (bits, packets or flows per second).",
+            json!({ "type": "string", "enum": ["total", "rate"] }),
+        ),
+        "agg" => (
+            "How a key's traffic over time becomes one number: total, or avg/max/p95 of the buckets.",
+            json!({ "type": "string", "enum": ["total", "avg", "max", "p95"] }),
+        ),
+        "step" => (
+            "Bucket width (`1m`, `5m`, `1h`); default: automatic.",
+            json!({ "type": "string" }),
+        ),
+        "limit" => (
+            "Rows of a top-N, series of a split series, or flows of a listing.",
+            json!({ "type": "integer", "minimum": 1 }),
+        ),
+        "offset" => ("Flows to skip first.", json!({ "type": "integer", "minimum": 0 })),
+        "other" => (
+            "Whether a top-N has a row (key `Other`) for every other key.",
+            json!({ "type": "boolean" }),
+        ),
+        "order" => (
+            "Sort order of the flows: `FIELD`, `FIELD:asc` or `FIELD:desc`; default `time_received:desc`.",
+            json!({ "type": "string" }),
+        ),
+        "direction" => (
+            "Split traffic into in (negative) and out (positive): through interface `IFINDEX` or `IFINDEX@EXPORTER`, or `exporter` as the exporter reports it.",
+            json!({ "type": "string" }),
+        ),
+        "compare" => (
+            "Also answer for the period this long before (`1d`, `7d`); empty: the period just before.",
+            json!({ "type": "string" }),
+        ),
+        _ => ("", json!({ "type": "string" })),
+    };
+    json!({
+        "name": name,
+        "in": "query",
+        "required": false,
+        "description": description,
+        "schema": schema,
+    })
+}
+
+fn error_responses(ok: J) -> J {
+    let error = json!({ "description": "", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });
+    let with = |d: &str| {
+        let mut e = error.clone();
+        e["description"] = d.into();
+        e
+    };
+    json!({
+        "200": ok,
+        "400": with("The question cannot be asked as put: the parameter at fault is named."),
+        "401": with("Authentication is required."),
+        "403": with("The credentials do not allow this."),
+        "422": with("The answer would be too large."),
+        "503": with("No store, too many questions at once, or the query ran past its time limit."),
+    })
+}
+
+fn question(ask: Ask, summary: &str) -> J {
+    let params: Vec<J> = COMMON
+        .iter()
+        .chain(params_of(ask))
+        .map(|p| parameter(p))
+        .collect();
+    json!({
+        "get": {
+            "summary": summary,
+            "parameters": params,
+            "responses": error_responses(json!({
+                "description": "The answer.",
+                "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Answer" } } }
+            })),
+        }
+    })
+}
+
+fn plain(summary: &str, schema: J, parameters: J) -> J {
+    json!({
+        "get": {
+            "summary": summary,
+            "parameters": parameters,
+            "responses": error_responses(json!({
+                "description": "OK",
+                "content": { "application/json": { "schema": schema } }
+            })),
+        }
+    })
+}
+
+/// The document.
+pub fn document() -> J {
+    let mut paths = Map::new();
+    for (path, ask, summary) in [
+        (
+            "/api/v1/summary",
+            Ask::Summary,
+            "Flows, bytes, packets, first and last seen, in all and per exporter.",
+        ),
+        (
+            "/api/v1/top",
+            Ask::Top,
+            "The keys of one or more dimensions with the most traffic, with an Other row.",
+        ),
+        (
+            "/api/v1/series",
+            Ask::Series,
+            "Traffic over time in buckets, in all or split by dimensions.",
+        ),
+        (
+            "/api/v1/flows",
+            Ask::Flows,
+            "The flows themselves, every schema field, ordered and paged.",
+        ),
+        (
+            "/api/v1/sizes",
+            Ask::Sizes,
+            "Packets by size, in the buckets of Cisco's `show ip cache flow`.",
+        ),
+    ] {
+        paths.insert(path.into(), question(ask, summary));
+    }
+    paths.insert(
+        "/api/v1/exporters".into(),
+        plain(
+            "Each exporter's export domains and the collector's counters for them.",
+            json!({ "type": "object", "required": ["exporters"], "properties": { "exporters": { "type": "array", "items": { "type": "object" } } } }),
+            json!([]),
+        ),
+    );
+    paths.insert(
+        "/api/v1/fields".into(),
+        plain(
+            "The schema: every field's name, kind, whether it is a dimension, whether rollups keep it.",
+            json!({ "type": "object", "required": ["fields"], "properties": { "fields": { "type": "array", "items": {
+                "type": "object",
+                "required": ["name", "kind", "dimension", "rollup", "doc"],
+                "properties": {
+                    "name": { "type": "string" }, "kind": { "type": "string" },
+                    "dimension": { "type": "boolean" }, "rollup": { "type": "boolean" }, "doc": { "type": "string" }
+                }
+            } } } }),
+            json!([]),
+        ),
+    );
+    paths.insert(
+        "/api/v1/filter".into(),
+        plain(
+            "Checks a filter: `ok`, or the error with its line and column.",
+            json!({ "type": "object", "required": ["ok"], "properties": {
+                "ok": { "type": "boolean" },
+                "error": { "type": "object", "properties": {
+                    "message": { "type": "string" }, "line": { "type": "integer" }, "column": { "type": "integer" },
+                    "offset": { "type": "integer" }, "suggestion": { "type": "string", "nullable": true }
+                } }
+            } }),
+            json!([{ "name": "q", "in": "query", "required": true, "description": "The filter.", "schema": { "type": "string" } }]),
+        ),
+    );
+    paths.insert(
+        "/api/openapi.json".into(),
+        plain("This document.", json!({ "type": "object" }), json!([])),
+    );
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Weir",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Questions about the flows Weir collected, and the collector's state. Traffic is scaled by each flow's sampling rate. Keys carry the schema's field names; a row whose key columns are all null (or `Other`) stands for every other key."
+        },
+        "paths": paths,
+        "components": {
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": { "error": { "type": "object", "required": ["message"], "properties": {
+                        "message": { "type": "string" },
+                        "param": { "type": "string" },
+                        "line": { "type": "integer" },
+                        "column": { "type": "integer" }
+                    } } }
+                },
+                "Answer": {
+                    "type": "object",
+                    "required": ["columns", "rows", "table", "range", "step", "warnings", "compare"],
+                    "properties": {
+                        "columns": { "type": "array", "items": { "type": "string" } },
+                        "rows": { "type": "array", "items": { "type": "array", "items": {} } },
+                        "table": { "type": "string" },
+                        "range": { "type": "object", "required": ["from", "to"], "properties": {
+                            "from": { "type": "string" }, "to": { "type": "string" } } },
+                        "step": { "type": "integer", "nullable": true },
+                        "warnings": { "type": "array", "items": { "type": "string" } },
+                        "compare": { "allOf": [{ "$ref": "#/components/schemas/Answer" }], "nullable": true }
+                    }
+                }
+            }
+        }
+    })
+}
