@@ -58,6 +58,23 @@ enum Command {
 enum ConfigCommand {
     /// A `weir serve --config` file with every key, its default and what it does.
     Example,
+    /// A new random API token, and the `[[http.tokens]]` entry that accepts it (only its hash).
+    Token {
+        /// Who or what will hold it.
+        #[arg(long, default_value = "api")]
+        name: String,
+        /// `viewer` (reads) or `admin` (reads and changes).
+        #[arg(long, default_value = "viewer")]
+        role: api::auth::Role,
+    },
+    /// Reads a password (one line on standard input) and prints the `[[http.users]]` entry for it.
+    Password {
+        /// The user's login name.
+        name: String,
+        /// `viewer` (reads) or `admin` (reads and changes).
+        #[arg(long, default_value = "viewer")]
+        role: api::auth::Role,
+    },
 }
 
 /// Logs go to stderr, filtered by `WEIR_LOG` (e.g. `WEIR_LOG=debug`), `info` by default. One-shot commands
@@ -89,6 +106,8 @@ fn main() -> ExitCode {
             print!("{}", serve::config_example());
             Ok(())
         }
+        Command::Config(ConfigCommand::Token { name, role }) => api::auth::print_token(name, *role),
+        Command::Config(ConfigCommand::Password { name, role }) => api::auth::print_password(name, *role),
         Command::Bench(command) => bench_cmd::run(command),
     };
     match result {

@@ -7,6 +7,7 @@
 //! [`ApiConfig::queue_timeout`], so a burst of heavy questions cannot take every thread.
 
 mod answer;
+pub mod auth;
 mod error;
 mod exporters;
 mod fields;

@@ -94,6 +94,7 @@ fn metrics() -> Arc<Metrics> {
         shards: vec![],
         sink: (rx, Arc::default()),
         store: None,
+        http: Arc::default(),
     })
 }
 

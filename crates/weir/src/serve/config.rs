@@ -11,6 +11,7 @@ use weir_proto::Limits;
 use weir_store::StoreConfig;
 
 use crate::api::ApiConfig;
+use crate::api::auth::AuthConfig;
 
 /// The collector's settings.
 #[derive(Debug, Clone)]
@@ -34,6 +35,8 @@ pub struct ServeConfig {
     pub http: Option<SocketAddr>,
     /// The API's limits.
     pub api: ApiConfig,
+    /// Credentials the HTTP listener asks for; none by default, which only a loopback address allows.
+    pub auth: AuthConfig,
     /// Sockets (and reader threads) per listen address, sharing the port with `SO_REUSEPORT`.
     pub readers: usize,
     /// Decoder threads; each exporter's datagrams always go to the same one.
@@ -66,6 +69,7 @@ impl Default for ServeConfig {
             allow: Vec::new(),
             http: Some(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8080)),
             api: ApiConfig::default(),
+            auth: AuthConfig::default(),
             readers: cores,
             shards: cores,
             recv_buffer: 32 << 20,
@@ -78,6 +82,13 @@ impl Default for ServeConfig {
 }
 
 impl ServeConfig {
+    /// The HTTP address, if it is reachable from other hosts while no credentials are configured: a
+    /// collector's flows say who talks to whom, which is not for everyone on the network to read.
+    pub fn exposed_without_auth(&self) -> Option<SocketAddr> {
+        self.http
+            .filter(|a| !a.ip().is_loopback() && !self.auth.required())
+    }
+
     /// Whether `exporter` may send.
     pub fn allows(&self, exporter: IpAddr) -> bool {
         self.allow.is_empty() || self.allow.iter().any(|c| c.contains(exporter))

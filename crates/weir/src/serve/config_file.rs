@@ -20,6 +20,7 @@ use weir_query::plan::Table;
 use weir_store::StoreConfig;
 
 use super::config::{Cidr, Output, ServeConfig};
+use crate::api::auth::{Role, Token, User, sha256_from_hex};
 
 /// Why a configuration file was refused.
 #[derive(Debug, Error)]
@@ -106,12 +107,79 @@ struct Limits {
     pending_hold: Option<Duration>,
 }
 
-/// `[http]`.
+/// `[http]`: the listener, the API's limits and the credentials it asks for.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 struct Http {
     listen: Option<SocketAddr>,
     enabled: Option<bool>,
+    #[serde(deserialize_with = "duration")]
+    query_time_limit: Option<Duration>,
+    concurrent_queries: Option<Positive>,
+    #[serde(deserialize_with = "duration")]
+    queue_timeout: Option<Duration>,
+    tokens: Vec<TokenSection>,
+    users: Vec<UserSection>,
+}
+
+/// `[[http.tokens]]`: an API token, by the SHA-256 of its text (`weir config token` makes one).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenSection {
+    name: String,
+    role: RoleText,
+    sha256: Sha256Text,
+}
+
+/// `[[http.users]]`: a user, by the Argon2 hash of the password (`weir config password` makes one).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserSection {
+    name: String,
+    role: RoleText,
+    password: PasswordHash,
+}
+
+/// `"viewer"` or `"admin"`.
+#[derive(Debug, Clone, Copy)]
+struct RoleText(Role);
+
+impl<'de> Deserialize<'de> for RoleText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map(Self).map_err(de::Error::custom)
+    }
+}
+
+/// 64 hex digits.
+#[derive(Debug, Clone, Copy)]
+struct Sha256Text([u8; 32]);
+
+impl<'de> Deserialize<'de> for Sha256Text {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        sha256_from_hex(&s).map(Self).ok_or_else(|| {
+            de::Error::custom(
+                "not a SHA-256 in hex (64 digits); `weir config token` prints a token and its hash",
+            )
+        })
+    }
+}
+
+/// An Argon2 PHC string (`$argon2id$v=19$...`), checked when read so a typo fails at start, not at login.
+#[derive(Debug, Clone)]
+struct PasswordHash(String);
+
+impl<'de> Deserialize<'de> for PasswordHash {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if !s.starts_with("$argon2") || argon2::PasswordHash::new(&s).is_err() {
+            return Err(de::Error::custom(
+                "not an Argon2 password hash (\"$argon2id$v=19$...\"); `weir config password` makes one",
+            ));
+        }
+        Ok(Self(s))
+    }
 }
 
 /// `[store]`: the embedded store.
@@ -366,6 +434,19 @@ impl File {
         if let Some(listen) = http.listen {
             c.http = Some(listen);
         }
+        set(&mut c.api.query_time_limit, http.query_time_limit);
+        set(&mut c.api.concurrent_queries, http.concurrent_queries.map(|p| p.0));
+        set(&mut c.api.queue_timeout, http.queue_timeout);
+        c.auth.tokens.extend(http.tokens.into_iter().map(|t| Token {
+            name: t.name,
+            role: t.role.0,
+            sha256: t.sha256.0,
+        }));
+        c.auth.users.extend(http.users.into_iter().map(|u| User {
+            name: u.name,
+            role: u.role.0,
+            password: u.password.0,
+        }));
         if http.enabled == Some(false) {
             c.http = None;
         }
@@ -486,9 +567,25 @@ max_pending_bytes = {max_pending}
 pending_hold = "{pending_hold}"
 
 [http]
-# /metrics, /healthz and the API. 127.0.0.1 unless authentication is configured.
+# The web UI, the API, /metrics and /healthz. An address other hosts can reach needs credentials below.
 listen = "{http}"
 enabled = true
+# A question running longer is stopped (503); questions answered at once, and how long more wait (then 503).
+query_time_limit = "{query_time_limit}"
+concurrent_queries = {concurrent_queries}
+queue_timeout = "{queue_timeout}"
+# Credentials: with any configured, every path but /healthz needs one. Viewers read; admins may also change.
+# API tokens are sent as `Authorization: Bearer TOKEN` and kept here as their SHA-256 (`weir config token`
+# prints a new token and its entry). Users log in with HTTP Basic (the browser asks); their passwords are kept
+# as Argon2 hashes (`weir config password` reads a password and prints its entry).
+# [[http.tokens]]
+# name = "prometheus"
+# role = "viewer"
+# sha256 = "<64 hex digits>"
+# [[http.users]]
+# name = "alice"
+# role = "admin"
+# password = "$argon2id$v=19$m=19456,t=2,p=1$..."
 
 [store]
 # Keep flows in the embedded store: Parquet files under `dir`, queried by `weir query --data DIR`.
@@ -552,6 +649,9 @@ ndjson = "{ndjson}"
         max_fields = c.limits.max_template_fields,
         max_pending = format_size(c.limits.max_pending_bytes as u64),
         pending_hold = secs(Duration::from_nanos(c.limits.pending_hold_ns)),
+        query_time_limit = secs(c.api.query_time_limit),
+        concurrent_queries = c.api.concurrent_queries,
+        queue_timeout = secs(c.api.queue_timeout),
         ndjson = c.output.as_ref().map_or_else(String::new, |o| match o {
             Output::Stdout => "-".to_owned(),
             Output::File(p) => p.display().to_string(),
@@ -572,6 +672,35 @@ mod tests {
     fn the_example_reads_back_as_the_defaults() {
         let c = applied(&example()).unwrap();
         assert_eq!(format!("{c:?}"), format!("{:?}", ServeConfig::default()));
+    }
+
+    #[test]
+    fn the_http_section_sets_limits_and_credentials() {
+        let digest = "ab".repeat(32);
+        let c = applied(&format!(
+            "[http]\nlisten = \"0.0.0.0:8080\"\nquery_time_limit = \"5s\"\nconcurrent_queries = 2\n\
+             [[http.tokens]]\nname = \"prometheus\"\nrole = \"viewer\"\nsha256 = \"{digest}\"\n\
+             [[http.users]]\nname = \"alice\"\nrole = \"admin\"\n\
+             password = \"$argon2id$v=19$m=64,t=1,p=1$MDEyMzQ1Njc4OWFiY2RlZg$2dHbTbPxgUo3pmvd1PjjnQ\"\n"
+        ))
+        .unwrap();
+        assert_eq!(c.api.query_time_limit, Duration::from_secs(5));
+        assert_eq!(c.api.concurrent_queries, 2);
+        assert_eq!(c.auth.tokens[0].sha256, [0xab; 32]);
+        assert_eq!((c.auth.users[0].name.as_str(), c.auth.users[0].role), ("alice", Role::Admin));
+        assert_eq!(c.exposed_without_auth(), None, "credentials make any address fine");
+        let open = applied("[http]\nlisten = \"0.0.0.0:8080\"\n").unwrap();
+        assert_eq!(open.exposed_without_auth(), Some("0.0.0.0:8080".parse().unwrap()));
+        assert_eq!(ServeConfig::default().exposed_without_auth(), None, "loopback by default");
+
+        for (bad, says) in [
+            ("[[http.tokens]]\nname = \"x\"\nrole = \"viewer\"\nsha256 = \"abc\"\n", "SHA-256"),
+            ("[[http.tokens]]\nname = \"x\"\nrole = \"root\"\nsha256 = \"{digest}\"\n", "not a role"),
+            ("[[http.users]]\nname = \"x\"\nrole = \"admin\"\npassword = \"hunter2\"\n", "Argon2"),
+        ] {
+            let e = applied(&bad.replace("{digest}", &digest)).unwrap_err();
+            assert!(e.contains(says) && e.contains("line"), "{e}");
+        }
     }
 
     #[test]

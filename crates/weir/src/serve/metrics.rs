@@ -8,6 +8,7 @@ use crossbeam_channel::Receiver;
 use weir_flow::FlowBatch;
 use weir_proto::{Counters, DomainKey, ErrorKind};
 
+use super::http::HttpStats;
 use super::kernel_drops;
 use super::queue::QueueRx;
 use super::receiver::{DropReason, ListenerStats};
@@ -31,6 +32,8 @@ pub struct Metrics {
     pub sink: (Receiver<FlowBatch>, Arc<SinkStats>),
     /// The store's counters, if there is a store.
     pub store: Option<Arc<StoreStats>>,
+    /// The HTTP listener's counters.
+    pub http: Arc<HttpStats>,
 }
 
 impl Metrics {
@@ -182,6 +185,7 @@ impl Metrics {
         if let Some(store) = &self.store {
             render_store(&mut e, store);
         }
+        self.render_http(&mut e);
         e.into_string()
     }
 
@@ -359,6 +363,23 @@ impl Metrics {
         );
     }
 
+    fn render_http(&self, e: &mut Exposition) {
+        let name = "weir_http_responses_total";
+        e.family(name, "counter", "HTTP responses, by status class.");
+        for (class, n) in HttpStats::CLASSES.iter().zip(self.http.responses_by_class()) {
+            e.sample(name, &[("class", class)], n);
+        }
+        let name = "weir_http_refusals_total";
+        e.family(
+            name,
+            "counter",
+            "HTTP requests refused for want of valid credentials or of the admin role, by reason.",
+        );
+        for (reason, n) in HttpStats::REFUSALS.iter().zip(self.http.refusals_by_reason()) {
+            e.sample(name, &[("reason", reason)], n);
+        }
+    }
+
     fn render_exporters(&self, e: &mut Exposition) {
         fn with(l: &[String; 3]) -> [(&'static str, &str); 3] {
             [("exporter", &l[0]), ("dialect", &l[1]), ("domain", &l[2])]
@@ -458,6 +479,7 @@ mod tests {
             shards: vec![(rx, state)],
             sink: (srx, sink),
             store: Some(Arc::new(StoreStats::default())),
+            http: Arc::default(),
         };
         let text = m.render();
         for line in [

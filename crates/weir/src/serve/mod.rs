@@ -22,6 +22,7 @@ mod shard;
 mod sink;
 mod tcp_connection;
 mod tcp_listener;
+mod ui;
 mod upkeep;
 
 use std::net::SocketAddr;
@@ -42,6 +43,7 @@ use weir_store::engine::{Embedded, EngineConfig};
 use weir_store::{Store, StoreConfig};
 
 use crate::api::Api;
+use crate::api::auth::Auth;
 pub use config::{Cidr, Output, ServeConfig};
 use config_file::ConfigError;
 pub use config_file::example as config_example;
@@ -187,6 +189,13 @@ const SINK_QUEUE: usize = 64;
 /// Runs `weir serve` until SIGINT or SIGTERM, then drains the queues, flushes the output and returns.
 pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     let config = Arc::new(args.config()?);
+    if let Some(addr) = config.exposed_without_auth() {
+        anyhow::bail!(
+            "the HTTP listener {addr} would be reachable from other hosts with no credentials: add API \
+             tokens or users to the configuration ([[http.tokens]], [[http.users]]; `weir config token` and \
+             `weir config password` make them), or listen on a loopback address (--http 127.0.0.1:8080)"
+        );
+    }
     let ndjson = match &config.output {
         Some(o) => Some(sink::open(o).with_context(|| format!("cannot open the output {o}"))?),
         None => None,
@@ -233,7 +242,11 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
             let listener = runtime
                 .block_on(tokio::net::TcpListener::bind(addr))
                 .with_context(|| format!("cannot listen on HTTP {addr}"))?;
-            info!(addr = %listener.local_addr()?, "Serving /metrics and /healthz.");
+            info!(
+                addr = %listener.local_addr()?,
+                auth = config.auth.required(),
+                "Serving the web UI, the API, /metrics and /healthz."
+            );
             Some(listener)
         }
         None => None,
@@ -328,12 +341,14 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         shards: shard_views,
         sink: (sink_rx, sink_stats.clone()),
         store: store_stats,
+        http: Arc::default(),
     });
     let (http_stop, http_stopped) = tokio::sync::oneshot::channel::<()>();
     let http_task = match http_listener {
         Some(listener) => {
             let api = api(&config, metrics.clone())?;
-            Some(runtime.spawn(http::serve(listener, metrics, api, async {
+            let app = http::app(metrics, api, Arc::new(Auth::new(config.auth.clone())));
+            Some(runtime.spawn(http::serve(listener, app, async {
                 let _ = http_stopped.await;
             })))
         }
