@@ -224,7 +224,7 @@ export class Api {
 
   async fields(signal?: AbortSignal): Promise<Field[]> {
     const r = await this.get<{ fields: Field[] }>('v1/fields', {}, signal);
-    return r.fields;
+    return r.fields.map((f) => ({ ...f, doc: (f.doc ?? '').trim() }));
   }
 
   checkFilter(q: string, signal?: AbortSignal): Promise<FilterCheck> {

@@ -3,6 +3,7 @@
 // be edited further.
 
 import { type Cell, isOther } from './api';
+import { mac } from './format';
 
 /** Columns whose values are written bare (addresses, MACs); other strings are quoted. */
 const BARE = new Set([
@@ -17,6 +18,7 @@ const BARE = new Set([
 
 /** A value as the filter language reads it for `field`. */
 export function literal(field: string, v: Cell): string {
+  if ((field === 'src_mac' || field === 'dst_mac') && typeof v === 'number') return mac(v);
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   if (Array.isArray(v)) return String(v[0] ?? 0);
   const s = v ?? '';

@@ -297,12 +297,21 @@ export function tcpFlags(n: number): string {
   return s;
 }
 
+/** A MAC address from the 48-bit number the API may give: `00:1b:21:3a:4f:5c`. */
+export function mac(v: number | string): string {
+  if (typeof v === 'string') return v;
+  return (v.toString(16).padStart(12, '0').match(/../g) ?? []).join(':');
+}
+
+const MACS = new Set(['src_mac', 'dst_mac']);
+
 /** One key value as a label: `tcp (6)`, `https (443)`, `AS15169`, `IPv6 (0x86dd)`. */
 export function valueLabel(dim: string, v: Cell): string {
   if (v === null) return 'Other';
   if (v === '') return '(none)';
   if (Array.isArray(v)) return v.join(' ');
   if (typeof v !== 'number') return String(v);
+  if (MACS.has(dim)) return mac(v);
   switch (dim) {
     case 'proto':
       return PROTOCOLS[v] ? `${PROTOCOLS[v]} (${v})` : String(v);

@@ -14,7 +14,8 @@ export interface TopRow {
   out: number;
   total: number;
   share: number;
-  /** The same key's total in the earlier period, when compared. */
+  /** The same key's total in the earlier period, when compared and the key was among the earlier
+   * period's top ones (its own top-N ranks its own keys). */
   earlier?: number;
 }
 
@@ -53,7 +54,7 @@ export function topRows(a: Answer, dims: string[], measure: string): TopRow[] {
   for (const r of rows) r.share = all > 0 ? r.total / all : 0;
   if (a.compare) {
     const earlier = new Map(topRows({ ...a.compare, compare: null }, dims, measure).map((r) => [r.id, r.total]));
-    for (const r of rows) r.earlier = earlier.get(r.id) ?? 0;
+    for (const r of rows) r.earlier = earlier.get(r.id);
   }
   rows.sort((x, y) => Number(x.other) - Number(y.other) || y.total - x.total);
   return rows;

@@ -203,7 +203,6 @@ export interface LineSeries {
   lineStyle?: { width: number; type?: 'dashed' };
   showSymbol: false;
   symbol: 'none';
-  triggerLineEvent: true;
   emphasis: { focus: 'series' };
   z?: number;
 }
@@ -216,7 +215,6 @@ export function lineSeries(m: TrafficModel, hidden: ReadonlySet<string>, stacked
     type: 'line' as const,
     showSymbol: false as const,
     symbol: 'none' as const,
-    triggerLineEvent: true as const,
     emphasis: { focus: 'series' as const },
   };
   // Largest at the bottom of each stack, Other on top, as the table reads.

@@ -72,3 +72,14 @@ describe('flows counted by a directional graph', () => {
     expect(anyDirectionFilter('')).toBe('');
   });
 });
+
+describe('MAC addresses', () => {
+  it('are written as colon-separated bytes whether they come as numbers or text', async () => {
+    const { mac, valueLabel } = await import('../src/format');
+    expect(mac(0x001b213a4f5c)).toBe('00:1b:21:3a:4f:5c');
+    expect(mac(0)).toBe('00:00:00:00:00:00');
+    expect(valueLabel('src_mac', 0x001b213a4f5c)).toBe('00:1b:21:3a:4f:5c');
+    expect(keyFilter(['dst_mac'], [0x001b213a4f5c])).toBe('dst_mac = 00:1b:21:3a:4f:5c');
+    expect(keyFilter(['dst_mac'], ['00:1b:21:3a:4f:5c'])).toBe('dst_mac = 00:1b:21:3a:4f:5c');
+  });
+});

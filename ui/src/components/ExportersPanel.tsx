@@ -3,8 +3,9 @@ import type { Answer, Exporter, Range } from '../api';
 import { count, fieldTitle, si, utc } from '../format';
 import { useLoad, useShared } from '../hooks';
 
-/** Counters shown first, in this order; any other numeric counter the server reports follows. */
-const FIRST = ['datagrams', 'records', 'errors'];
+/** Counters shown as columns, in this order; the others the server reports are in the exporter's
+ * tooltip. */
+const COLUMNS = ['datagrams', 'records', 'errors', 'templates', 'pending_sets', 'sequence_gaps', 'lost_records', 'restarts'];
 const NOT_COUNTERS = new Set(['exporter', 'dialect', 'domain']);
 
 /** An IPv4 exporter as flows name it, whether or not it is written IPv4-mapped. */
@@ -43,8 +44,26 @@ export function ExportersPanel({ range, tick }: { range: Range; tick: number }) 
     for (const e of list) {
       for (const [k, v] of Object.entries(e)) if (typeof v === 'number' && !NOT_COUNTERS.has(k)) names.add(k);
     }
-    return [...FIRST.filter((n) => names.has(n)), ...[...names].filter((n) => !FIRST.includes(n)).sort()];
+    return COLUMNS.filter((n) => names.has(n));
   }, [ex.data]);
+
+  /** Every other counter, and errors by kind, as tooltip text. */
+  const more = (e: Exporter | null) => {
+    if (!e) return '';
+    const lines: string[] = [];
+    for (const [k, v] of Object.entries(e)) {
+      if (typeof v === 'number' && !NOT_COUNTERS.has(k) && !counters.includes(k)) lines.push(`${fieldTitle(k)}: ${count(v)}`);
+    }
+    return lines.join('\n');
+  };
+  const errorKinds = (e: Exporter | null) => {
+    const by = e?.errors_by_kind;
+    if (!by || typeof by !== 'object') return '';
+    return Object.entries(by as Record<string, number>)
+      .filter(([, n]) => n > 0)
+      .map(([k, n]) => `${k}: ${count(n)}`)
+      .join('\n');
+  };
 
   // Exporters that sent flows in the range but are not (or no longer) in the decoders' list.
   const known = new Set(list.map((e) => plain(e.exporter)));
@@ -96,14 +115,18 @@ export function ExportersPanel({ range, tick }: { range: Range; tick: number }) 
                     <td>
                       <i class={`health ${state}`} title={why} />
                     </td>
-                    <td>{addr}</td>
+                    <td title={more(e)}>{addr}</td>
                     <td>{s?.name ?? ''}</td>
                     <td>{e?.dialect ?? ''}</td>
                     <td class="num">{e?.domain ?? ''}</td>
                     {counters.map((c) => {
                       const v = e?.[c];
                       const bad = typeof v === 'number' && v > 0 && /error|gap|lost|drop|restart|late/.test(c);
-                      return <td class={`num ${bad ? 'bad' : ''}`}>{typeof v === 'number' ? count(v) : ''}</td>;
+                      return (
+                        <td class={`num ${bad ? 'bad' : ''}`} title={c === 'errors' ? errorKinds(e) : undefined}>
+                          {typeof v === 'number' ? count(v) : ''}
+                        </td>
+                      );
                     })}
                     <td class="num">{s ? count(s.flows) : ''}</td>
                     <td class="num">{s ? si(s.bytes, 'B') : ''}</td>

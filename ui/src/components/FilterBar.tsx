@@ -6,13 +6,11 @@ import { useShared } from '../hooks';
 interface Props {
   value: string;
   onApply: (text: string) => void;
-  /** An error the server gave for the applied filter. */
-  error?: FilterError;
 }
 
 /** The filter, in the filter language: field names complete as they are typed, and the server checks the
  * text as it changes, showing where it is wrong. Enter applies it. */
-export function FilterBar({ value, onApply, error }: Props) {
+export function FilterBar({ value, onApply }: Props) {
   const { api, fields } = useShared();
   const [text, setText] = useState(value);
   const [check, setCheck] = useState<FilterError | null>(null);
@@ -41,7 +39,7 @@ export function FilterBar({ value, onApply, error }: Props) {
     };
   }, [text]);
 
-  const shown = check ?? (text === value ? error : undefined) ?? null;
+  const shown = check;
 
   const suggest = (el: HTMLTextAreaElement) => {
     const c = completions(el.value, el.selectionStart ?? el.value.length, names);

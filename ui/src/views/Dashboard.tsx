@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'preact/hooks';
+import { useMemo } from 'preact/hooks';
 import type { Answer, Range } from '../api';
 import { Chart } from '../components/Chart';
 import { DirectionPicker } from '../components/DirectionPicker';
@@ -16,7 +16,8 @@ import { type DashboardState, defaults, rangeSeconds } from '../state';
  * names only labels it). */
 export const REPORTS = [
   { id: 'proto', title: 'Protocols', dims: ['proto'] },
-  { id: 'dst_port', title: 'Applications (destination port)', dims: ['dst_port'] },
+  { id: 'app', title: 'Applications', dims: ['app'] },
+  { id: 'dst_port', title: 'Destination ports', dims: ['dst_port'] },
   { id: 'src_addr', title: 'Top sources', dims: ['src_addr'] },
   { id: 'dst_addr', title: 'Top destinations', dims: ['dst_addr'] },
   { id: 'src_as', title: 'Source AS', dims: ['src_as', 'src_as_name'] },
@@ -34,6 +35,51 @@ export function Dashboard({ state }: { state: DashboardState }) {
   const toFlows = (range: Range, filter: string) => navigate({ ...defaults('flows'), range, filter });
   const zoom = (range: Range) => set({ range, refresh: 0 });
 
+  const report = (r: (typeof REPORTS)[number]) => {
+    const prefix = `${r.id}:`;
+    const hidden = new Set(state.hidden.filter((h) => h.startsWith(prefix)).map((h) => h.slice(prefix.length)));
+    return (
+      <section key={r.id} class="report" id={`report-${r.id}`} data-report={r.id}>
+        <h2>
+          {r.title}
+          <a
+            class="open"
+            title="Open in the explorer"
+            href={`#/explorer?${new URLSearchParams({
+              dims: r.dims.join(','),
+              ...('since' in state.range ? { since: state.range.since } : state.range),
+              ...(state.filter ? { filter: state.filter } : {}),
+              ...(state.direction ? { dir: state.direction } : {}),
+            })}`}
+          >
+            ↗
+          </a>
+        </h2>
+        <TrafficPanel
+          q={{
+            dims: [...r.dims],
+            limit: 10,
+            by: 'bytes',
+            direction: state.direction,
+            range: state.range,
+            filter: state.filter,
+            tick,
+          }}
+          stacked
+          height={180}
+          hidden={hidden}
+          onToggle={(ids, hide) => {
+            const mine = new Set(ids.map((id) => prefix + id));
+            const rest = state.hidden.filter((h) => !mine.has(h));
+            set({ hidden: hide ? [...rest, ...mine] : rest }, true);
+          }}
+          onFlows={toFlows}
+          onZoom={zoom}
+        />
+      </section>
+    );
+  };
+
   return (
     <div class="view dashboard">
       <div class="toolbar">
@@ -48,51 +94,9 @@ export function Dashboard({ state }: { state: DashboardState }) {
       </div>
       <Summary state={state} tick={tick} />
       <div class="reports">
-        {REPORTS.map((r) => {
-          const prefix = `${r.id}:`;
-          const hidden = new Set(state.hidden.filter((h) => h.startsWith(prefix)).map((h) => h.slice(prefix.length)));
-          return (
-            <section class="report" id={`report-${r.id}`} data-report={r.id}>
-              <h2>
-                {r.title}
-                <a
-                  class="open"
-                  title="Open in the explorer"
-                  href={`#/explorer?${new URLSearchParams({
-                    dims: r.dims.join(','),
-                    ...('since' in state.range ? { since: state.range.since } : state.range),
-                    ...(state.filter ? { filter: state.filter } : {}),
-                    ...(state.direction ? { dir: state.direction } : {}),
-                  })}`}
-                >
-                  ↗
-                </a>
-              </h2>
-              <TrafficPanel
-                q={{
-                  dims: [...r.dims],
-                  limit: 10,
-                  by: 'bytes',
-                  direction: state.direction,
-                  range: state.range,
-                  filter: state.filter,
-                  tick,
-                }}
-                stacked
-                height={180}
-                hidden={hidden}
-                onToggle={(ids, hide) => {
-                  const mine = new Set(ids.map((id) => prefix + id));
-                  const rest = state.hidden.filter((h) => !mine.has(h));
-                  set({ hidden: hide ? [...rest, ...mine] : rest }, true);
-                }}
-                onFlows={toFlows}
-                onZoom={zoom}
-              />
-            </section>
-          );
-        })}
+        {REPORTS.slice(0, 3).map(report)}
         <SizesReport state={state} tick={tick} onFlows={toFlows} />
+        {REPORTS.slice(3).map(report)}
       </div>
       <ExportersPanel range={state.range} tick={tick} />
     </div>
@@ -151,12 +155,11 @@ function SizesReport({
   const res = useLoad<Answer>(JSON.stringify([state.range, state.filter, tick]), (s) =>
     api.sizes({ range: state.range, filter: state.filter }, s),
   );
-  const [err, setErr] = useState('');
   const option = useMemo(() => (res.data ? sizesOption(res.data) : null), [res.data]);
   return (
     <section class="report" id="report-sizes" data-report="sizes">
       <h2>Packet sizes</h2>
-      {(res.error || err) && <div class="error">{res.error?.message ?? err}</div>}
+      {res.error && <div class="error">{res.error.message}</div>}
       {option ? (
         <Chart
           option={option}
@@ -165,7 +168,7 @@ function SizesReport({
             const a = res.data!;
             const ei = a.columns.indexOf('packet_size_max');
             const edges = a.rows.map((r) => Number(r[ei]));
-            if (e.dataIndex < 0 || e.dataIndex >= edges.length) return setErr('');
+            if (e.dataIndex < 0 || e.dataIndex >= edges.length) return;
             onFlows({ from: a.range.from, to: a.range.to }, and(state.filter, sizeFilter(edges, e.dataIndex)));
           }}
         />

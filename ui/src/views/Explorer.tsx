@@ -294,6 +294,7 @@ function TopTable({
             )}
             {rows.map((r) => {
               const change = r.earlier ? (r.total - r.earlier) / r.earlier : null;
+              const known = r.earlier !== undefined;
               return (
                 <tr data-key={r.id}>
                   <td class="key">
@@ -311,10 +312,14 @@ function TopTable({
                   {directional && <td class="num">{fmt(measure, r.out)}</td>}
                   <td class="num">{fmt(measure, r.total)}</td>
                   <td class="num">{percent(r.share)}</td>
-                  {compare !== undefined && <td class="num">{fmt(measure, r.earlier ?? 0)}</td>}
                   {compare !== undefined && (
-                    <td class={`num ${change !== null && change > 0 ? 'up' : 'down'}`}>
-                      {change === null ? 'new' : `${change > 0 ? '+' : ''}${(change * 100).toFixed(1)} %`}
+                    <td class="num" title={known ? '' : 'Not among the earlier period’s top keys'}>
+                      {known ? fmt(measure, r.earlier!) : '–'}
+                    </td>
+                  )}
+                  {compare !== undefined && (
+                    <td class="num">
+                      {change === null ? (known ? 'new' : '–') : `${change > 0 ? '+' : ''}${(change * 100).toFixed(1)} %`}
                     </td>
                   )}
                 </tr>

@@ -3,7 +3,7 @@ import type { Answer, Cell } from '../api';
 import { FilterBar } from '../components/FilterBar';
 import { RangeBar } from '../components/RangeBar';
 import { download, toCsv } from '../csv';
-import { count, protoName, tcpFlags, utc } from '../format';
+import { count, mac, protoName, tcpFlags, utc } from '../format';
 import { navigate, useLoad, useShared, useTick } from '../hooks';
 import type { FlowsState } from '../state';
 
@@ -40,6 +40,7 @@ function cell(name: string, v: Cell): string {
   if (TIMES.has(name) && typeof v === 'string') return utc(v, true);
   if (typeof v === 'number') {
     if (name === 'proto') return protoName(v);
+    if (name === 'src_mac' || name === 'dst_mac') return mac(v);
     if (name === 'tcp_flags') return tcpFlags(v);
     if (name === 'flow_direction') return ['', 'in', 'out'][v] ?? String(v);
     if (COUNTS.has(name)) return count(v);
