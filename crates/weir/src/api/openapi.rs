@@ -76,7 +76,11 @@ fn parameter(name: &str) -> J {
         "name": name,
         "in": "query",
         "required": false,
-        "description": description,
+        "description": if name == "compare" {
+            description.to_owned()
+        } else {
+            format!("{description} Empty is the same as not given.")
+        },
         "schema": schema,
     })
 }
@@ -99,11 +103,17 @@ fn error_responses(ok: J) -> J {
 }
 
 fn question(ask: Ask, summary: &str) -> J {
-    let params: Vec<J> = COMMON
+    let mut params: Vec<J> = COMMON
         .iter()
         .chain(params_of(ask))
         .map(|p| parameter(p))
         .collect();
+    if ask == Ask::Top {
+        for p in params.iter_mut().filter(|p| p["name"] == "dims") {
+            p["required"] = true.into();
+            p["schema"]["minLength"] = 1.into();
+        }
+    }
     json!({
         "get": {
             "summary": summary,

@@ -52,6 +52,11 @@ pub fn words(ask: Ask, query: Option<&str>) -> Result<Words, ApiError> {
             return Err(ApiError::bad(name, format!("`{name}` is given twice")));
         }
         seen.push(name);
+        // An empty value is a parameter left unset (forms send them so), except `compare=`, which asks for
+        // the period just before.
+        if value.is_empty() && name != "compare" {
+            continue;
+        }
         let value = value.into_owned();
         match name {
             "from" => w.from = Some(value),
@@ -70,7 +75,10 @@ pub fn words(ask: Ask, query: Option<&str>) -> Result<Words, ApiError> {
             "unit" => w.unit = Some(value),
             "agg" => w.agg = Some(value),
             "step" => w.step = Some(value),
-            "limit" => w.limit = Some(number(name, &value)?),
+            "limit" => match number(name, &value)? {
+                0 => return Err(ApiError::bad(name, "`limit` must be at least 1")),
+                n => w.limit = Some(n),
+            },
             "offset" => w.offset = Some(number(name, &value)?),
             "other" => w.other = Some(boolean(name, &value)?),
             "order" => w.order = Some(value),
@@ -130,6 +138,10 @@ mod tests {
             Some("limit")
         );
         assert_eq!(
+            words(Ask::Series, Some("limit=0")).unwrap_err().param,
+            Some("limit")
+        );
+        assert_eq!(
             words(Ask::Top, Some("limit=99999999999999999999999"))
                 .unwrap_err()
                 .param,
@@ -139,6 +151,13 @@ mod tests {
             words(Ask::Top, Some("other=maybe")).unwrap_err().param,
             Some("other")
         );
+    }
+
+    #[test]
+    fn empty_values_are_unset_but_compare() {
+        let w = words(Ask::Top, Some("dims=proto&since=&from=&limit=&step=&compare=")).unwrap();
+        assert_eq!((w.since, w.from, w.limit, w.step), (None, None, None, None));
+        assert_eq!(w.compare.as_deref(), Some(""));
     }
 
     #[test]
