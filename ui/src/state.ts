@@ -208,3 +208,12 @@ export function compareSeconds(compare: string, r: Range): number | undefined {
   if (compare === 'prev') return rangeSeconds(r);
   return parseDuration(compare) ?? undefined;
 }
+
+const STEPS = [10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400];
+
+/** The bucket width for graphs of a range: at most 240 points, and from an hour up whole minutes or
+ * hours, so that the 1-minute and 1-hour rollups can answer instead of every raw flow. */
+export function autoStep(seconds: number): number {
+  const floor = seconds >= 3600 ? 60 : 1;
+  return STEPS.find((s) => s >= floor && seconds / s <= 240) ?? 86400;
+}

@@ -56,3 +56,16 @@ describe('URL state', () => {
     expect(compareSeconds('7d', { since: '1h' })).toBe(604800);
   });
 });
+
+describe('graph buckets', () => {
+  it('give at most 240 points, in whole minutes from an hour up', async () => {
+    const { autoStep } = await import('../src/state');
+    expect(autoStep(900)).toBe(10);
+    expect(autoStep(3600)).toBe(60);
+    expect(autoStep(7200)).toBe(60);
+    expect(autoStep(6 * 3600)).toBe(120);
+    expect(autoStep(24 * 3600)).toBe(600);
+    expect(autoStep(7 * 86400)).toBe(3600);
+    expect(autoStep(400 * 86400)).toBe(86400);
+  });
+});

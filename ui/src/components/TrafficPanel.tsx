@@ -4,6 +4,7 @@ import { and, anyDirectionFilter, directionFilter, keyFilter, otherFilter } from
 import { durationWord, rfc3339, span, utc } from '../format';
 import { type Overlay, trafficOption } from '../graph';
 import { useLoad, useShared } from '../hooks';
+import { autoStep, rangeSeconds } from '../state';
 import { type KeyRow, buildModel, compareTotals, extent, hitTest } from '../traffic';
 import { Chart } from './Chart';
 import { KeyTable } from './KeyTable';
@@ -48,6 +49,7 @@ export function TrafficPanel({ q, stacked, height, hidden, onToggle, onFlows, on
         limit: q.limit,
         by: q.by,
         unit: 'rate',
+        step: autoStep(rangeSeconds(q.range)),
         direction: q.direction || undefined,
         compare: q.compare,
       },
