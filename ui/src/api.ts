@@ -233,10 +233,9 @@ export class Api {
 }
 
 /** Whether a key is the Other row (or series) of a top-N or a split series: the server leaves its key
- * columns null, and may name it by putting `Other` in the first. */
+ * columns null (a stored value never is, so an application or country called "Other" stays itself). */
 export function isOther(values: Cell[]): boolean {
-  if (values.length === 0) return false;
-  return (values[0] === null || values[0] === 'Other') && values.slice(1).every((v) => v === null);
+  return values.length > 0 && values.every((v) => v === null);
 }
 
 /** Seconds as the API's durations (`step`, `compare`) read them. */

@@ -18,8 +18,8 @@ describe('top-N table', () => {
   const earlier = answer([
     [6, 443, 'in', -4e6],
     [6, 443, 'out', 1e6],
-    ['Other', null, 'in', -1e6],
-    ['Other', null, 'out', 0],
+    [null, null, 'in', -1e6],
+    [null, null, 'out', 0],
   ]);
   const rows = topRows(
     answer(
@@ -28,8 +28,8 @@ describe('top-N table', () => {
         [6, 443, 'out', 2e6],
         [17, 53, 'in', -1e6],
         [17, 53, 'out', 1e6],
-        ['Other', null, 'in', -0.5e6],
-        ['Other', null, 'out', 0.5e6],
+        [null, null, 'in', -0.5e6],
+        [null, null, 'out', 0.5e6],
       ],
       earlier,
     ),

@@ -110,15 +110,15 @@ describe('series answer to graph', () => {
 });
 
 describe('the Other row', () => {
-  it('is read whether its key is null or named Other', async () => {
+  it('is the row whose keys are all null; a value named Other is a value', async () => {
     const { isOther } = await import('../src/api');
     expect(isOther([null])).toBe(true);
-    expect(isOther(['Other', null])).toBe(true);
     expect(isOther([null, null])).toBe(true);
+    expect(isOther(['Other', null])).toBe(false);
     expect(isOther([6])).toBe(false);
     expect(isOther(['Other', 'x'])).toBe(false);
     const a = answer(['time', 'proto', 'bps'], [
-      [T0, 'Other', 5],
+      [T0, null, 5],
       [T0, 6, 10],
     ]);
     const m = buildModel(a, ['proto'], 'bps');

@@ -12,8 +12,8 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::{Mutex, PoisonError};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use sha2::{Digest, Sha256};
@@ -94,7 +94,9 @@ impl AuthConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 pub enum Refusal {
     /// No credentials came.
-    #[error("authentication required: send an API token (Authorization: Bearer) or a user's password (Basic)")]
+    #[error(
+        "authentication required: send an API token (Authorization: Bearer) or a user's password (Basic)"
+    )]
     Missing,
     /// The credentials are not known.
     #[error("the credentials are not valid")]
@@ -258,7 +260,10 @@ mod tests {
         let params = argon2::Params::new(64, 1, 1, None).unwrap();
         let argon = Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
         let salt = SaltString::encode_b64(b"0123456789abcdef").unwrap();
-        argon.hash_password(password.as_bytes(), &salt).unwrap().to_string()
+        argon
+            .hash_password(password.as_bytes(), &salt)
+            .unwrap()
+            .to_string()
     }
 
     fn auth() -> (Auth, String) {
@@ -291,7 +296,11 @@ mod tests {
         assert_eq!(auth.check(Some(&bearer), Role::Admin), Err(Refusal::Forbidden));
         let alice = basic("alice:correct horse");
         assert_eq!(auth.check(Some(&alice), Role::Admin), Ok(Role::Admin));
-        assert_eq!(auth.check(Some(&alice), Role::Admin), Ok(Role::Admin), "remembered");
+        assert_eq!(
+            auth.check(Some(&alice), Role::Admin),
+            Ok(Role::Admin),
+            "remembered"
+        );
     }
 
     #[test]
@@ -308,7 +317,11 @@ mod tests {
             "Basic YQ".into(),
             format!("Token {token}"),
         ] {
-            assert_eq!(auth.check(Some(&bad), Role::Viewer), Err(Refusal::Invalid), "{bad}");
+            assert_eq!(
+                auth.check(Some(&bad), Role::Viewer),
+                Err(Refusal::Invalid),
+                "{bad}"
+            );
         }
         assert!(!Auth::default().required());
     }

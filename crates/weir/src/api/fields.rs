@@ -14,7 +14,7 @@ pub fn fields() -> J {
                 "kind": kind(c.kind),
                 "dimension": c.dimension,
                 "rollup": c.rollup,
-                "doc": c.doc,
+                "doc": c.doc.trim(),
             })
         })
         .collect();

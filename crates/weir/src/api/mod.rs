@@ -132,7 +132,6 @@ async fn answer(api: Api, ask: Ask, query: Option<String>) -> Result<Json<J>, Ap
         })?
         .map_err(|e| ApiError::internal("waiting for a query slot", &e))?;
     let tables = api.tables.clone();
-    let kind = question.kind.clone();
     // A thread of its own rather than Tokio's blocking pool: the engine blocks on a runtime of its own,
     // which it refuses to do from any thread that belongs to a runtime.
     let (tx, rx) = tokio::sync::oneshot::channel();
@@ -145,9 +144,9 @@ async fn answer(api: Api, ask: Ask, query: Option<String>) -> Result<Json<J>, Ap
         .map_err(|e| ApiError::internal("starting a query thread", &e))?;
     let result = rx.await.map_err(|e| ApiError::internal("the query", &e))?;
     let mut a = result?;
-    ask::label_other(&kind, &a.columns, &mut a.rows);
+    ask::show_macs(&a.columns, &mut a.rows);
     if let Some(c) = a.compare.as_deref_mut() {
-        ask::label_other(&kind, &c.columns, &mut c.rows);
+        ask::show_macs(&c.columns, &mut c.rows);
     }
     Ok(Json(answer::json(&a)))
 }

@@ -217,7 +217,7 @@ pub fn document() -> J {
         "info": {
             "title": "Weir",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Questions about the flows Weir collected, and the collector's state. Traffic is scaled by each flow's sampling rate. Keys carry the schema's field names; a row whose key columns are all null (or `Other`) stands for every other key."
+            "description": "Questions about the flows Weir collected, and the collector's state. Traffic is scaled by each flow's sampling rate. Keys carry the schema's field names; a row whose key columns are all null stands for every other key (the Other row of a top-N or series)."
         },
         "paths": paths,
         "components": {

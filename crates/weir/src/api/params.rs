@@ -52,9 +52,13 @@ pub fn words(ask: Ask, query: Option<&str>) -> Result<Words, ApiError> {
             return Err(ApiError::bad(name, format!("`{name}` is given twice")));
         }
         seen.push(name);
-        // An empty value is a parameter left unset (forms send them so), except `compare=`, which asks for
-        // the period just before.
-        if value.is_empty() && name != "compare" {
+        // An empty free text is a parameter left unset (forms send them so); `compare=` asks for the period
+        // just before, and an empty number, boolean or word of a fixed set is an error, as the document says.
+        let free = matches!(
+            name,
+            "from" | "to" | "since" | "filter" | "dims" | "split" | "step" | "order" | "direction"
+        );
+        if value.is_empty() && free {
             continue;
         }
         let value = value.into_owned();
@@ -155,9 +159,13 @@ mod tests {
 
     #[test]
     fn empty_values_are_unset_but_compare() {
-        let w = words(Ask::Top, Some("dims=proto&since=&from=&limit=&step=&compare=")).unwrap();
-        assert_eq!((w.since, w.from, w.limit, w.step), (None, None, None, None));
+        let w = words(Ask::Top, Some("dims=proto&since=&from=&step=&compare=")).unwrap();
+        assert_eq!((w.since, w.from, w.step), (None, None, None));
         assert_eq!(w.compare.as_deref(), Some(""));
+        assert_eq!(words(Ask::Flows, Some("offset=")).unwrap_err().param, Some("offset"));
+        let now = 1_764_000_000_000_000_000;
+        let e = crate::ask::query(Ask::Series, &words(Ask::Series, Some("unit=")).unwrap(), now);
+        assert_eq!(e.unwrap_err().param, "unit");
     }
 
     #[test]

@@ -145,7 +145,7 @@ async fn answers_top_n_scaled_by_sampling_with_other() {
         [
             ("6".into(), 3000.0),
             ("17".into(), 2000.0),
-            ("Other".into(), 64.0)
+            ("null".into(), 64.0)
         ],
         "UDP's 200 bytes stand for 2000 at 1:10"
     );
@@ -238,7 +238,7 @@ async fn compares_with_the_period_before() {
     assert_eq!(pairs(&a)[0], ("6".into(), 3000.0));
     assert_eq!(
         pairs(&a["compare"]),
-        [("Other".into(), 0.0)],
+        [("null".into(), 0.0)],
         "nothing an hour before"
     );
 }

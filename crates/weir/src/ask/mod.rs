@@ -173,9 +173,12 @@ where
     text.map_or(Ok(default), |t| t.parse().map_err(|e| WordError::new(param, e)))
 }
 
-/// `5m` as whole seconds.
+/// `5m`, or a bare number of seconds (`300`), as whole seconds.
 fn seconds(param: &'static str, text: &str) -> Result<u64, WordError> {
-    let d = humantime::parse_duration(text)
+    let d = text
+        .parse::<u64>()
+        .map(std::time::Duration::from_secs)
+        .or_else(|_| humantime::parse_duration(text))
         .map_err(|_| WordError::new(param, format!("{text:?} is not a duration (e.g. 1m, 5m, 1h)")))?;
     if d.as_secs() == 0 || d.subsec_nanos() != 0 {
         return Err(WordError::new(
@@ -250,6 +253,24 @@ pub fn label_other(kind: &Kind, columns: &[String], rows: &mut [Vec<Value>]) {
     for row in rows {
         if at.iter().all(|&i| matches!(row.get(i), Some(Value::Null))) {
             row[first] = Value::Str("Other".into());
+        }
+    }
+}
+
+/// Writes MAC addresses as people read them (`00:1b:21:3c:4d:5e`): the store keeps them in the low 48 bits
+/// of an integer, which is not how anyone recognises one.
+pub fn show_macs(columns: &[String], rows: &mut [Vec<Value>]) {
+    let macs: Vec<usize> = columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| weir_flow::Column::by_name(c).is_some_and(|c| c.kind == weir_flow::Kind::Mac))
+        .map(|(i, _)| i)
+        .collect();
+    for row in rows {
+        for &i in &macs {
+            if let Some(Value::U64(m)) = row.get(i) {
+                row[i] = Value::Str(weir_flow::ndjson::display_mac(*m));
+            }
         }
     }
 }
@@ -330,6 +351,22 @@ mod tests {
                 other: false,
             })
         );
+    }
+
+    #[test]
+    fn steps_are_durations_or_bare_seconds() {
+        assert_eq!(seconds("step", "300"), Ok(300));
+        assert_eq!(seconds("step", "5m"), Ok(300));
+        assert_eq!(seconds("step", "0").unwrap_err().param, "step");
+        assert_eq!(seconds("step", "1500ms").unwrap_err().param, "step");
+    }
+
+    #[test]
+    fn macs_are_shown_as_macs() {
+        let columns: Vec<String> = ["src_mac", "bytes"].map(String::from).into();
+        let mut rows = vec![vec![Value::U64(0x001b_213c_4d5e), Value::U64(7)]];
+        show_macs(&columns, &mut rows);
+        assert_eq!(rows[0], [Value::Str("00:1b:21:3c:4d:5e".into()), Value::U64(7)]);
     }
 
     #[test]

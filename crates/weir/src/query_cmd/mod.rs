@@ -161,6 +161,7 @@ pub fn run(args: &QueryArgs) -> anyhow::Result<()> {
     }
     let mut rows = answer.rows;
     ask::label_other(&query.kind, &answer.columns, &mut rows);
+    ask::show_macs(&answer.columns, &mut rows);
     let mut out = io::stdout().lock();
     render::write(&mut out, args.format, &answer.columns, &rows)?;
     // Where the answer came from goes to standard error, so that CSV and JSON stay clean on standard output.
