@@ -20,7 +20,8 @@ fn main() {
     }
     files.sort();
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").unwrap_or_default());
-    let mut out = String::from("/// The web UI's files: path relative to `ui/dist`, contents, contents gzipped.\n");
+    let mut out =
+        String::from("/// The web UI's files: path relative to `ui/dist`, contents, contents gzipped.\n");
     out.push_str("pub static UI_FILES: &[(&str, &[u8], &[u8])] = &[\n");
     for (i, path) in files.iter().enumerate() {
         let rel = path.strip_prefix(&dist).unwrap_or(path);

@@ -435,7 +435,10 @@ impl File {
             c.http = Some(listen);
         }
         set(&mut c.api.query_time_limit, http.query_time_limit);
-        set(&mut c.api.concurrent_queries, http.concurrent_queries.map(|p| p.0));
+        set(
+            &mut c.api.concurrent_queries,
+            http.concurrent_queries.map(|p| p.0),
+        );
         set(&mut c.api.queue_timeout, http.queue_timeout);
         c.auth.tokens.extend(http.tokens.into_iter().map(|t| Token {
             name: t.name,
@@ -687,16 +690,36 @@ mod tests {
         assert_eq!(c.api.query_time_limit, Duration::from_secs(5));
         assert_eq!(c.api.concurrent_queries, 2);
         assert_eq!(c.auth.tokens[0].sha256, [0xab; 32]);
-        assert_eq!((c.auth.users[0].name.as_str(), c.auth.users[0].role), ("alice", Role::Admin));
-        assert_eq!(c.exposed_without_auth(), None, "credentials make any address fine");
+        assert_eq!(
+            (c.auth.users[0].name.as_str(), c.auth.users[0].role),
+            ("alice", Role::Admin)
+        );
+        assert_eq!(
+            c.exposed_without_auth(),
+            None,
+            "credentials make any address fine"
+        );
         let open = applied("[http]\nlisten = \"0.0.0.0:8080\"\n").unwrap();
         assert_eq!(open.exposed_without_auth(), Some("0.0.0.0:8080".parse().unwrap()));
-        assert_eq!(ServeConfig::default().exposed_without_auth(), None, "loopback by default");
+        assert_eq!(
+            ServeConfig::default().exposed_without_auth(),
+            None,
+            "loopback by default"
+        );
 
         for (bad, says) in [
-            ("[[http.tokens]]\nname = \"x\"\nrole = \"viewer\"\nsha256 = \"abc\"\n", "SHA-256"),
-            ("[[http.tokens]]\nname = \"x\"\nrole = \"root\"\nsha256 = \"{digest}\"\n", "not a role"),
-            ("[[http.users]]\nname = \"x\"\nrole = \"admin\"\npassword = \"hunter2\"\n", "Argon2"),
+            (
+                "[[http.tokens]]\nname = \"x\"\nrole = \"viewer\"\nsha256 = \"abc\"\n",
+                "SHA-256",
+            ),
+            (
+                "[[http.tokens]]\nname = \"x\"\nrole = \"root\"\nsha256 = \"{digest}\"\n",
+                "not a role",
+            ),
+            (
+                "[[http.users]]\nname = \"x\"\nrole = \"admin\"\npassword = \"hunter2\"\n",
+                "Argon2",
+            ),
         ] {
             let e = applied(&bad.replace("{digest}", &digest)).unwrap_err();
             assert!(e.contains(says) && e.contains("line"), "{e}");

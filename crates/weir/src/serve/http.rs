@@ -37,7 +37,10 @@ const SECURITY_HEADERS: [(header::HeaderName, &str); 5] = [
         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; \
          connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
     ),
-    (header::HeaderName::from_static("cross-origin-opener-policy"), "same-origin"),
+    (
+        header::HeaderName::from_static("cross-origin-opener-policy"),
+        "same-origin",
+    ),
 ];
 
 /// What the HTTP listener counts.
@@ -171,9 +174,7 @@ pub async fn serve(
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
 
 #[cfg(test)]
@@ -208,7 +209,11 @@ mod tests {
         if let Some(a) = auth {
             req = req.header(header::AUTHORIZATION, a);
         }
-        let resp = app.clone().oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+        let resp = app
+            .clone()
+            .oneshot(req.body(Body::empty()).unwrap())
+            .await
+            .unwrap();
         (resp.status(), resp)
     }
 
@@ -242,7 +247,10 @@ mod tests {
             )
         );
         let (status, ct, body) = get("/api/v2/nope").await;
-        assert_eq!((status, ct.as_deref()), (StatusCode::NOT_FOUND, Some("application/json")));
+        assert_eq!(
+            (status, ct.as_deref()),
+            (StatusCode::NOT_FOUND, Some("application/json"))
+        );
         assert!(body.contains("/api/openapi.json"), "{body}");
         assert_eq!(get("/assets/missing-0000.js").await.0, StatusCode::NOT_FOUND);
     }
@@ -250,7 +258,10 @@ mod tests {
     #[tokio::test]
     async fn serves_the_ui_for_page_paths_compressed_when_asked() {
         let (status, ct, body) = get("/explore").await;
-        assert_eq!((status, ct.as_deref()), (StatusCode::OK, Some("text/html; charset=utf-8")));
+        assert_eq!(
+            (status, ct.as_deref()),
+            (StatusCode::OK, Some("text/html; charset=utf-8"))
+        );
         assert!(body.contains("<script"), "{body}");
         let (app, _) = router(Auth::default());
         let req = Request::builder()
@@ -279,10 +290,26 @@ mod tests {
         let bearer = format!("Bearer {token}");
         let (status, resp) = send(&app, Method::GET, "/metrics", None).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
-        assert!(resp.headers()[header::WWW_AUTHENTICATE].to_str().unwrap().starts_with("Basic"));
-        assert_eq!(send(&app, Method::GET, "/api/v1/fields", Some("Bearer nope")).await.0, StatusCode::UNAUTHORIZED);
-        assert_eq!(send(&app, Method::GET, "/api/v1/fields", Some(&bearer)).await.0, StatusCode::OK);
-        assert_eq!(send(&app, Method::GET, "/metrics", Some(&bearer)).await.0, StatusCode::OK);
+        assert!(
+            resp.headers()[header::WWW_AUTHENTICATE]
+                .to_str()
+                .unwrap()
+                .starts_with("Basic")
+        );
+        assert_eq!(
+            send(&app, Method::GET, "/api/v1/fields", Some("Bearer nope"))
+                .await
+                .0,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            send(&app, Method::GET, "/api/v1/fields", Some(&bearer)).await.0,
+            StatusCode::OK
+        );
+        assert_eq!(
+            send(&app, Method::GET, "/metrics", Some(&bearer)).await.0,
+            StatusCode::OK
+        );
         assert_eq!(send(&app, Method::GET, "/healthz", None).await.0, StatusCode::OK);
         assert_eq!(
             send(&app, Method::POST, "/api/v1/fields", Some(&bearer)).await.0,
@@ -291,6 +318,9 @@ mod tests {
         );
         assert_eq!(m.http.refusals_by_reason(), [1, 1, 1]);
         assert_eq!(m.http.responses_by_class()[0], 3);
-        assert!(m.render().contains("weir_http_refusals_total{reason=\"forbidden\"} 1\n"));
+        assert!(
+            m.render()
+                .contains("weir_http_refusals_total{reason=\"forbidden\"} 1\n")
+        );
     }
 }

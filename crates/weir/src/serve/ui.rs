@@ -15,7 +15,11 @@ pub async fn fallback(uri: Uri, headers: HeaderMap) -> Response {
     let path = uri.path();
     if path.starts_with("/api/") || path == "/api" {
         let message = format!("no such API path: {path} (the paths are listed at /api/openapi.json)");
-        return (StatusCode::NOT_FOUND, Json(json!({ "error": { "message": message } }))).into_response();
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({ "error": { "message": message } })),
+        )
+            .into_response();
     }
     let wanted = path.trim_start_matches('/');
     let (name, file) = match find(wanted) {
