@@ -25,7 +25,7 @@ use serde_json::{Value as J, json};
 use tokio::sync::Semaphore;
 use weir_query::backend::Backend;
 use weir_query::filter;
-use weir_query::plan::{self, Table};
+use weir_query::plan::{self, Answer, Query, Table};
 
 use crate::ask::{self, Ask};
 use crate::clock::now;
@@ -115,6 +115,16 @@ pub fn routes(api: Api) -> Router {
 async fn answer(api: Api, ask: Ask, query: Option<String>) -> Result<Json<J>, ApiError> {
     let words = params::words(ask, query.as_deref())?;
     let question = ask::query(ask, &words, now())?;
+    let mut a = run(&api, question).await?;
+    ask::show_macs(&a.columns, &mut a.rows);
+    if let Some(c) = a.compare.as_deref_mut() {
+        ask::show_macs(&c.columns, &mut c.rows);
+    }
+    Ok(Json(answer::json(&a)))
+}
+
+/// Runs a checked question on the store, once a slot is free.
+async fn run(api: &Api, question: Query) -> Result<Answer, ApiError> {
     plan::validate(&question)?;
     let Some(store) = api.store.clone() else {
         return Err(ApiError::status(
@@ -143,12 +153,7 @@ async fn answer(api: Api, ask: Ask, query: Option<String>) -> Result<Json<J>, Ap
         })
         .map_err(|e| ApiError::internal("starting a query thread", &e))?;
     let result = rx.await.map_err(|e| ApiError::internal("the query", &e))?;
-    let mut a = result?;
-    ask::show_macs(&a.columns, &mut a.rows);
-    if let Some(c) = a.compare.as_deref_mut() {
-        ask::show_macs(&c.columns, &mut c.rows);
-    }
-    Ok(Json(answer::json(&a)))
+    Ok(result?)
 }
 
 /// `GET /api/v1/filter?q=TEXT`: whether a filter parses and fits the schema, and where it does not.
@@ -181,8 +186,26 @@ async fn check_filter(RawQuery(q): RawQuery) -> Result<Json<J>, ApiError> {
     }))
 }
 
-async fn exporters(State(api): State<Api>) -> Json<J> {
-    Json(exporters::json(&api.metrics.domains()))
+/// `GET /api/v1/exporters`: the decoders' counters for each export domain, and the sampling rates each
+/// exporter's flows carried over the last hour (from the store, which knows them whatever the dialect
+/// announced them in: v5 headers, v9/IPFIX options, sFlow samples).
+async fn exporters(State(api): State<Api>) -> Result<Json<J>, ApiError> {
+    let domains = api.metrics.domains();
+    let rates = match api.store {
+        Some(_) => {
+            let words = ask::Words {
+                since: Some("1h".into()),
+                dims: vec!["exporter_addr".into(), "sampling_rate".into()],
+                by: Some("flows".into()),
+                limit: Some(plan::MAX_TOP),
+                other: Some(false),
+                ..ask::Words::default()
+            };
+            Some(run(&api, ask::query(Ask::Top, &words, now())?).await?)
+        }
+        None => None,
+    };
+    Ok(Json(exporters::json(&domains, rates.as_ref())))
 }
 
 #[cfg(test)]

@@ -162,7 +162,10 @@ mod tests {
         let w = words(Ask::Top, Some("dims=proto&since=&from=&step=&compare=")).unwrap();
         assert_eq!((w.since, w.from, w.step), (None, None, None));
         assert_eq!(w.compare.as_deref(), Some(""));
-        assert_eq!(words(Ask::Flows, Some("offset=")).unwrap_err().param, Some("offset"));
+        assert_eq!(
+            words(Ask::Flows, Some("offset=")).unwrap_err().param,
+            Some("offset")
+        );
         let now = 1_764_000_000_000_000_000;
         let e = crate::ask::query(Ask::Series, &words(Ask::Series, Some("unit=")).unwrap(), now);
         assert_eq!(e.unwrap_err().param, "unit");

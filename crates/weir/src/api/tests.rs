@@ -142,11 +142,7 @@ async fn answers_top_n_scaled_by_sampling_with_other() {
     assert_eq!(a["columns"], serde_json::json!(["proto", "bytes"]));
     assert_eq!(
         pairs(&a),
-        [
-            ("6".into(), 3000.0),
-            ("17".into(), 2000.0),
-            ("null".into(), 64.0)
-        ],
+        [("6".into(), 3000.0), ("17".into(), 2000.0), ("null".into(), 64.0)],
         "UDP's 200 bytes stand for 2000 at 1:10"
     );
     let (_, a) = get(
