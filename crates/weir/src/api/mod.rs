@@ -57,11 +57,11 @@ impl Default for ApiConfig {
 #[derive(Clone)]
 pub struct Api {
     /// The store, if there is one (without it, questions about flows get a 503).
-    pub store: Option<Arc<dyn Backend>>,
+    store: Option<Arc<dyn Backend>>,
     /// The store's tables, which decide which one answers.
-    pub tables: Vec<Table>,
+    tables: Vec<Table>,
     /// The collector's counters, for `/api/v1/exporters`.
-    pub metrics: Arc<Metrics>,
+    metrics: Arc<Metrics>,
     /// One permit per question running.
     permits: Arc<Semaphore>,
     config: ApiConfig,
