@@ -9,6 +9,7 @@ mod bench_cmd;
 mod capture;
 mod clock;
 mod decode_cmd;
+mod demo;
 mod exposition;
 mod flow_output;
 mod probe;
@@ -17,6 +18,7 @@ mod ratelimit;
 mod replay;
 mod serve;
 mod summary;
+mod synthetic;
 mod table;
 
 use std::io::IsTerminal as _;
@@ -39,6 +41,9 @@ enum Command {
     Decode(decode_cmd::DecodeArgs),
     /// Collect flows: receive NetFlow, IPFIX and sFlow on UDP (and IPFIX on TCP), decode, store, serve /metrics.
     Serve(serve::ServeArgs),
+    /// `serve`, with simulated routers and a switch sending it NetFlow v9, IPFIX and sFlow, with an attack
+    /// now and then: live traffic to look at, in one command.
+    Demo(Box<demo::DemoArgs>),
     /// Send the export datagrams of a capture to a collector, at their pace or as fast as possible.
     Replay(replay::ReplayArgs),
     /// Ask the store: top-N, time series, flow listings, summaries and packet sizes, with a filter.
@@ -95,10 +100,14 @@ fn init_logging(timestamps: bool) {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(matches!(cli.command, Command::Serve(_) | Command::Probe(_)));
+    init_logging(matches!(
+        cli.command,
+        Command::Serve(_) | Command::Demo(_) | Command::Probe(_)
+    ));
     let result = match &cli.command {
         Command::Decode(args) => decode_cmd::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Demo(args) => demo::run(args),
         Command::Replay(args) => replay::run(args),
         Command::Probe(args) => probe::run(args),
         Command::Query(args) => query_cmd::run(args),

@@ -12,7 +12,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::server::Server;
-use common::{TempDir, fixture, flows, run, weir};
+use common::{TempDir, fixture, flows, query, run, weir};
 use serde_json::Value;
 
 /// Captures of several dialects and exporters, sampled and not.
@@ -25,23 +25,6 @@ const CAPTURES: [&str; 3] = [
 fn replay(capture: &str, to: &str) {
     let out = run(&["replay", &fixture(capture), "--to", to, "--top-speed"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-}
-
-/// `weir query --data DIR ARGS --format json` over all time, parsed.
-fn query(data: &str, args: &[&str]) -> Vec<Value> {
-    let out = weir()
-        .args([
-            "query", "--data", data, "--from", "0", "--to", "now", "--format", "json",
-        ])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    flows(&out.stdout)
 }
 
 fn u(v: &Value, key: &str) -> u64 {
@@ -206,7 +189,7 @@ fn every_acknowledged_flow_survives_kill_9() {
         .unwrap();
     let log = common::server::lines(server.stderr.take().unwrap());
     let udp = common::server::addr_of(&log, "Listening for export datagrams.");
-    let http = common::server::addr_of(&log, "Serving /metrics");
+    let http = common::server::addr_of(&log, "/metrics and /healthz");
     // Keep sending while the store acknowledges, then kill it without warning mid-stream.
     let sender = thread::spawn(move || {
         for _ in 0..20 {

@@ -7,14 +7,11 @@
 //! ASes and services are skewed the way real traffic is (Zipf), byte and packet counts are heavy-tailed,
 //! and flows are received over a day's traffic curve, in time order. The same seed gives the same flows.
 
-mod catalogue;
 mod clock;
 mod generator;
 mod parquet;
 mod pcap;
-mod random;
 mod store;
-mod world;
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};

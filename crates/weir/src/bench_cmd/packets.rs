@@ -9,6 +9,7 @@
 
 use std::fs::File;
 use std::io::BufWriter;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -17,7 +18,8 @@ use clap::Args;
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
 use pcap_file::{DataLink, TsResolution};
 
-use crate::capture::encap::checksum;
+use crate::synthetic;
+use crate::synthetic::frame::{Packet, Transport};
 
 /// Bytes of each frame written to the file.
 const SNAPLEN: usize = 128;
@@ -158,65 +160,38 @@ impl Flow {
 
 /// Writes the Ethernet frame of one packet into `frame`, returning the frame's length on the wire.
 fn frame(flow: &Flow, payload_len: usize, flags: u8, frame: &mut Vec<u8>) -> usize {
-    frame.clear();
-    frame.extend_from_slice(&[0x00, 0x1b, 0x21, 0x00, 0x00, 0x02]);
-    frame.extend_from_slice(&[0x00, 0x1b, 0x21, 0x00, 0x00, 0x01]);
-    if let Some(vlan) = flow.vlan {
-        frame.extend_from_slice(&[0x81, 0x00]);
-        frame.extend_from_slice(&vlan.to_be_bytes());
-    }
-    let protocol = match flow.kind {
-        Kind::Tcp => 6,
-        Kind::Udp => 17,
-        Kind::Icmp if flow.ipv6 => 58,
-        Kind::Icmp => 1,
-        Kind::Gre => 47,
+    let addr = |a: u32| -> IpAddr {
+        if flow.ipv6 {
+            Ipv6Addr::from(0x2001_0db8_u128 << 96 | u128::from(a)).into()
+        } else {
+            Ipv4Addr::from(a).into()
+        }
     };
-    let ip_start;
-    if flow.ipv6 {
-        frame.extend_from_slice(&[0x86, 0xdd]);
-        ip_start = frame.len();
-        frame.extend_from_slice(&[0x60, 0, 0, 0]);
-        frame.extend_from_slice(&(payload_len as u16).to_be_bytes());
-        frame.extend_from_slice(&[protocol, 64]);
-        for addr in [flow.src, flow.dst] {
-            frame.extend_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0]);
-            frame.extend_from_slice(&addr.to_be_bytes());
-        }
-    } else {
-        frame.extend_from_slice(&[0x08, 0x00]);
-        ip_start = frame.len();
-        let total = (20 + payload_len) as u16;
-        frame.extend_from_slice(&[0x45, 0]);
-        frame.extend_from_slice(&total.to_be_bytes());
-        frame.extend_from_slice(&[0, 0, 0x40, 0, 64, protocol, 0, 0]);
-        frame.extend_from_slice(&flow.src.to_be_bytes());
-        frame.extend_from_slice(&flow.dst.to_be_bytes());
-        let sum = checksum(0, &frame[ip_start..ip_start + 20]);
-        frame[ip_start + 10..ip_start + 12].copy_from_slice(&sum.to_be_bytes());
-    }
-    match flow.kind {
-        Kind::Tcp => {
-            frame.extend_from_slice(&flow.sport.to_be_bytes());
-            frame.extend_from_slice(&flow.dport.to_be_bytes());
-            frame.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 0, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
-        }
-        Kind::Udp => {
-            frame.extend_from_slice(&flow.sport.to_be_bytes());
-            frame.extend_from_slice(&flow.dport.to_be_bytes());
-            frame.extend_from_slice(&(payload_len as u16).to_be_bytes());
-            frame.extend_from_slice(&[0, 0]);
-        }
-        Kind::Icmp => {
-            let echo = if flow.ipv6 { 128 } else { 8 };
-            frame.extend_from_slice(&[echo, 0, 0, 0, 0, 1, 0, 1]);
-        }
-        Kind::Gre => frame.extend_from_slice(&[0, 0, 0x08, 0x00]),
-    }
-    let header_len = if flow.ipv6 { 40 } else { 20 };
-    let wire = ip_start + header_len + payload_len;
-    frame.resize(wire.min(SNAPLEN), 0);
-    wire
+    let transport = match flow.kind {
+        Kind::Tcp => Transport::Tcp {
+            src_port: flow.sport,
+            dst_port: flow.dport,
+            flags,
+        },
+        Kind::Udp => Transport::Udp {
+            src_port: flow.sport,
+            dst_port: flow.dport,
+        },
+        Kind::Icmp => Transport::Icmp {
+            kind: if flow.ipv6 { 128 } else { 8 },
+            code: 0,
+        },
+        Kind::Gre => Transport::Gre,
+    };
+    let packet = Packet {
+        src: addr(flow.src),
+        dst: addr(flow.dst),
+        tos: 0,
+        vlan: flow.vlan,
+        transport,
+        ip_payload: payload_len,
+    };
+    synthetic::frame::write(&packet, SNAPLEN, frame)
 }
 
 /// Writes the capture and reports what it holds.
@@ -266,6 +241,7 @@ pub fn run(args: &PacketsArgs) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::capture::encap::checksum;
 
     #[test]
     fn frames_carry_consistent_lengths_and_a_valid_ipv4_checksum() {

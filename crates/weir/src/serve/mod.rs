@@ -54,7 +54,7 @@ use sink::{Outputs, Sink, SinkStats};
 use tcp_listener::{Acceptor, ConnectionSlots, TcpStats};
 
 /// Arguments of `weir serve`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// UDP address to receive export datagrams on; repeat for several. Any port takes NetFlow, IPFIX and
     /// sFlow alike. Default: 0.0.0.0:2055, 0.0.0.0:4739 and 0.0.0.0:6343.
@@ -105,6 +105,14 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
+    /// Keeps the store in `dir` unless `--data` or `--no-store` say otherwise (a store `--config` names
+    /// included).
+    pub fn default_data(&mut self, dir: &std::path::Path) {
+        if self.data.is_none() && !self.no_store {
+            self.data = Some(dir.to_owned());
+        }
+    }
+
     /// The configuration these arguments ask for: the defaults, then the file, then the flags.
     fn config(&self) -> Result<ServeConfig, ConfigError> {
         let mut c = ServeConfig::default();
@@ -188,6 +196,28 @@ const SINK_QUEUE: usize = 64;
 
 /// Runs `weir serve` until SIGINT or SIGTERM, then drains the queues, flushes the output and returns.
 pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
+    run_beside(args, |_| Ok(Box::new(|| {})))
+}
+
+/// The addresses a started collector listens on, for what runs beside it.
+#[derive(Debug, Clone)]
+pub struct Listening {
+    /// The UDP addresses, as bound (port 0 asked for is the port the system chose).
+    pub udp: Vec<SocketAddr>,
+    /// The HTTP address, as bound.
+    pub http: Option<SocketAddr>,
+}
+
+/// Stops what runs beside the collector.
+pub type StopBeside = Box<dyn FnOnce()>;
+
+/// Runs `weir serve` with `beside` (`weir demo`'s exporters) started once every socket is bound and every
+/// thread runs, and stopped as soon as a signal comes, before the collector stops reading: what it sent
+/// is collected, and it sends nothing to closed sockets.
+pub fn run_beside(
+    args: &ServeArgs,
+    beside: impl FnOnce(&Listening) -> anyhow::Result<StopBeside>,
+) -> anyhow::Result<()> {
     let config = Arc::new(args.config()?);
     if let Some(addr) = config.exposed_without_auth() {
         anyhow::bail!(
@@ -344,6 +374,10 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         http: Arc::default(),
     });
     let (http_stop, http_stopped) = tokio::sync::oneshot::channel::<()>();
+    let listening = Listening {
+        udp: listener_stats.iter().map(|l| l.addr).collect(),
+        http: http_listener.as_ref().and_then(|l| l.local_addr().ok()),
+    };
     let http_task = match http_listener {
         Some(listener) => {
             let api = api(&config, metrics.clone())?;
@@ -355,6 +389,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         None => None,
     };
 
+    let stop_beside = beside(&listening)?;
     let signal_name = runtime.block_on(async {
         tokio::select! {
             _ = sigterm.recv() => "SIGTERM",
@@ -365,6 +400,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         signal = signal_name,
         "Stopping: draining queues and flushing the output."
     );
+    stop_beside();
     stop.store(true, Ordering::Relaxed);
     for h in readers.into_iter().chain(shards) {
         if h.join().is_err() {

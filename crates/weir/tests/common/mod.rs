@@ -61,6 +61,23 @@ pub fn flows(text: &[u8]) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// `weir query --data DIR ARGS --format json` over all time, parsed.
+pub fn query(data: &str, args: &[&str]) -> Vec<serde_json::Value> {
+    let out = weir()
+        .args([
+            "query", "--data", data, "--from", "0", "--to", "now", "--format", "json",
+        ])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    flows(&out.stdout)
+}
+
 /// Flows without the fields that depend on how and when they were received (the receive time, flow times
 /// taken from it, as sFlow's are, and the exporter address), sorted, for comparing the flows of one capture
 /// decoded from a file and received over the network.

@@ -9,6 +9,16 @@ use std::time::{Duration, Instant};
 
 use super::weir;
 
+/// `weir serve`'s flags for listening on loopback ports the system picks, UDP, TCP and HTTP.
+pub const FREE_PORTS: [&str; 6] = [
+    "--listen",
+    "127.0.0.1:0",
+    "--listen-tcp",
+    "127.0.0.1:0",
+    "--http",
+    "127.0.0.1:0",
+];
+
 /// A running `weir serve`, killed if the test fails before stopping it.
 pub struct Server {
     child: Child,
@@ -27,17 +37,9 @@ impl Server {
             &["--no-store"]
         };
         let mut child = weir()
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--listen-tcp",
-                "127.0.0.1:0",
-                "--http",
-                "127.0.0.1:0",
-                "--output",
-                output,
-            ])
+            .arg("serve")
+            .args(FREE_PORTS)
+            .args(["--output", output])
             .args(["--readers", "2", "--shards", "2"])
             .args(store)
             .args(extra)
@@ -59,7 +61,7 @@ impl Server {
                 udp = addr;
             } else if line.contains("Listening for IPFIX over TCP.") {
                 tcp = addr;
-            } else if line.contains("Serving /metrics") {
+            } else if line.contains("/metrics and /healthz") {
                 http = addr;
             }
         }

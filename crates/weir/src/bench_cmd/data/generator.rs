@@ -1,135 +1,18 @@
-//! Flow records as routers export them, pushed into [`FlowBatch`]es in the order a collector receives
-//! them.
+//! A day of flow records pushed into [`FlowBatch`]es in the order a collector receives them.
 //!
-//! Each record is one direction of a conversation between a client and a server (records are
-//! unidirectional, as NetFlow's are): a local customer and a remote server, a remote client and a local
-//! server, two remote ends crossing the network in transit, or two local ends. The service decides the
-//! protocol, the server's port and how many packets of what size each direction carries; a router that
-//! samples one packet in N exports what its sampled packets add up to. Long conversations are cut by the
-//! active timeout (60 s), idle ones end 15 s after their last packet, TCP ones mostly on FIN or RST.
-//!
-//! Records come in runs from one router with one receive time, as they arrive in datagrams. A record is
-//! built on the stack; strings and lists are interned once per batch, so nothing is allocated per flow.
+//! Records come in runs from one router with one receive time, as they arrive in datagrams; the routers
+//! take turns by their weights, and receive times follow the day's curve over the window ([`Clock`]).
 
-use std::net::Ipv6Addr;
+use weir_flow::FlowBatch;
 
-use weir_flow::codes::{end_reason, etype, forwarding, proto};
-use weir_flow::time::NANOS_PER_SEC;
-use weir_flow::{FlowBatch, FlowRecord, ListRef, Sym};
-
-use super::catalogue::{LOCAL_AS, SERVICES, TOS, TRANSITS, Volume};
 use super::clock::Clock;
-use super::random::{Rng, Weighted};
-use super::world::{IFS_PER_ROUTER, REMOTE_ASES, Side, Text, World};
+use crate::synthetic::catalogue::{ROUTERS, SERVICES};
+use crate::synthetic::flows::Flows;
+use crate::synthetic::random::Weighted;
+use crate::synthetic::world::World;
 
-/// Longest a record covers; longer conversations are exported in slices.
-const ACTIVE_TIMEOUT: u64 = 60 * NANOS_PER_SEC;
-/// How long a router waits after a flow's last packet before it exports it.
-const INACTIVE_TIMEOUT: u64 = 15 * NANOS_PER_SEC;
-/// Share of conversations over IPv6.
-const IPV6_SHARE: f64 = 0.14;
-/// Share of records that are the server's answer rather than the client's request.
-const RESPONSE_SHARE: f64 = 0.55;
-/// Share of records of packets the router dropped.
-const DROPPED_SHARE: f64 = 0.004;
-/// 0.0.0.0 in the schema's address type.
-const UNSPECIFIED_V4: Ipv6Addr = Ipv6Addr::new(0, 0, 0, 0, 0, 0xffff, 0, 0);
 /// Records per datagram, as routers fill them.
 const RUN: (u64, u64) = (10, 30);
-
-/// Who talks to whom, and how often, relative to each other.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Conversation {
-    /// A local customer and a remote server.
-    Outward,
-    /// A remote client and a local server.
-    Inward,
-    /// Two remote ends, across the network.
-    Transit,
-    /// Two local ends.
-    Internal,
-}
-
-const CONVERSATIONS: [(Conversation, f64); 4] = [
-    (Conversation::Outward, 78.0),
-    (Conversation::Inward, 13.0),
-    (Conversation::Transit, 5.0),
-    (Conversation::Internal, 4.0),
-];
-
-/// TCP flags of one sampled packet, with their shares: mostly acknowledgements, some data, a few
-/// handshakes and ends.
-const SAMPLED_FLAGS: [(u16, f64); 6] = [
-    (0x10, 55.0),
-    (0x18, 35.0),
-    (0x11, 4.0),
-    (0x02, 3.0),
-    (0x12, 2.0),
-    (0x04, 1.0),
-];
-
-/// Batch handles of the world's strings and lists, made when a batch first needs them.
-#[derive(Debug)]
-struct Handles {
-    strings: Vec<u32>,
-    /// AS paths by (transit provider or exchange, AS).
-    paths: Vec<u32>,
-    /// Communities by interface.
-    communities: Vec<u32>,
-}
-
-/// A handle not made yet in this batch.
-const NONE: u32 = u32::MAX;
-
-impl Handles {
-    fn new(world: &World) -> Handles {
-        Handles {
-            strings: vec![NONE; world.strings.len()],
-            paths: vec![NONE; (TRANSITS.len() + 1) * REMOTE_ASES],
-            communities: vec![NONE; world.interfaces.len()],
-        }
-    }
-
-    /// Forgets every handle: the batch they pointed into was cleared.
-    fn reset(&mut self) {
-        self.strings.fill(NONE);
-        self.paths.fill(NONE);
-        self.communities.fill(NONE);
-    }
-
-    fn text(&mut self, batch: &mut FlowBatch, world: &World, t: Text) -> Sym {
-        let h = &mut self.strings[t.0 as usize];
-        if *h == NONE {
-            *h = batch.intern(&world.strings[t.0 as usize]).0;
-        }
-        Sym(*h)
-    }
-
-    fn path(&mut self, batch: &mut FlowBatch, world: &World, r: usize, iface: usize, asn: usize) -> ListRef {
-        let mut path = [0; 4];
-        let n = world.as_path(r, iface, asn, &mut path);
-        // Paths differ by the first hop only (the provider, or none over the exchange).
-        let via = if n > 1 || path[0] != world.ases[asn].number {
-            world.routers[r].transit
-        } else {
-            TRANSITS.len()
-        };
-        let h = &mut self.paths[via * REMOTE_ASES + asn];
-        if *h == NONE {
-            *h = batch.push_list(&path[..n]).0;
-        }
-        ListRef(*h)
-    }
-
-    fn communities(&mut self, batch: &mut FlowBatch, world: &World, r: usize, iface: usize) -> ListRef {
-        let i = r * IFS_PER_ROUTER + iface;
-        let h = &mut self.communities[i];
-        if *h == NONE {
-            *h = batch.push_list(&world.interfaces[i].communities).0;
-        }
-        ListRef(*h)
-    }
-}
 
 /// The run of records being generated: one router, one receive time.
 #[derive(Debug, Clone, Copy, Default)]
@@ -142,15 +25,9 @@ struct Run {
 /// Makes `total` flows, batch by batch.
 #[derive(Debug)]
 pub struct Generator {
-    world: World,
-    rng: Rng,
+    flows: Flows,
     clock: Clock,
     routers: Weighted,
-    services: Weighted,
-    conversations: Weighted,
-    tos: Weighted,
-    sampled_flags: Weighted,
-    handles: Handles,
     run: Run,
     total: u64,
     made: u64,
@@ -159,17 +36,10 @@ pub struct Generator {
 impl Generator {
     /// `total` flows of the network of `seed`, received over `secs` seconds from `start_ns`.
     pub fn new(seed: u64, total: u64, start_ns: u64, secs: u64) -> Generator {
-        let world = World::new(seed);
         Generator {
-            handles: Handles::new(&world),
-            routers: Weighted::new(super::catalogue::ROUTERS.iter().map(|r| r.weight)),
-            world,
-            rng: Rng::new(seed),
+            flows: Flows::new(World::new(seed, &ROUTERS, SERVICES), seed),
             clock: Clock::new(start_ns, secs, total),
-            services: Weighted::new(SERVICES.iter().map(|s| s.weight)),
-            conversations: Weighted::new(CONVERSATIONS.iter().map(|c| c.1)),
-            tos: Weighted::new(TOS.iter().map(|t| t.1)),
-            sampled_flags: Weighted::new(SAMPLED_FLAGS.iter().map(|f| f.1)),
+            routers: Weighted::new(ROUTERS.iter().map(|r| r.weight)),
             run: Run::default(),
             total,
             made: 0,
@@ -178,7 +48,7 @@ impl Generator {
 
     /// The network the flows cross.
     pub fn world(&self) -> &World {
-        &self.world
+        self.flows.world()
     }
 
     /// Flows made so far.
@@ -188,291 +58,26 @@ impl Generator {
 
     /// Clears `batch` and fills it with the next flows, at most `rows`; how many (0 when all are made).
     pub fn fill(&mut self, batch: &mut FlowBatch, rows: usize) -> usize {
-        batch.clear();
-        self.handles.reset();
+        self.flows.clear(batch);
         let mut pushed = 0;
         while pushed < rows && self.made < self.total {
             if self.run.left == 0 {
-                let left = self.rng.range(RUN.0, RUN.1).min(self.total - self.made);
+                let rng = self.flows.rng();
+                let left = rng.range(RUN.0, RUN.1).min(self.total - self.made);
+                let router = self.routers.sample(rng);
+                let at = self.made as f64 + rng.unit();
                 self.run = Run {
-                    router: self.routers.sample(&mut self.rng),
-                    time: self.clock.at(self.made as f64 + self.rng.unit()),
+                    router,
+                    time: self.clock.at(at),
                     left,
                 };
             }
-            let record = self.flow(batch);
+            let record = self.flows.flow(batch, self.run.router, self.run.time);
             batch.push(&record);
             self.run.left -= 1;
             self.made += 1;
             pushed += 1;
         }
         pushed
-    }
-
-    /// One record of the current run.
-    fn flow(&mut self, batch: &mut FlowBatch) -> FlowRecord {
-        let Generator {
-            world,
-            rng,
-            handles,
-            run,
-            services,
-            conversations,
-            tos,
-            sampled_flags,
-            ..
-        } = self;
-        let world: &World = world;
-        let r = run.router;
-        let router = &world.routers[r];
-        let v6 = rng.chance(IPV6_SHARE);
-        let service_index = services.sample(rng);
-        let service = &SERVICES[service_index];
-        let (client, server) = match CONVERSATIONS[conversations.sample(rng)].0 {
-            Conversation::Outward => (world.local_client(rng, r, v6), world.remote(rng, v6)),
-            Conversation::Inward => (world.remote(rng, v6), world.local_server(rng, r, v6)),
-            Conversation::Transit => (world.remote(rng, v6), world.remote(rng, v6)),
-            Conversation::Internal => (world.local_client(rng, r, v6), world.local_server(rng, r, v6)),
-        };
-        let response = rng.chance(RESPONSE_SHARE);
-        let (src, dst) = if response {
-            (server, client)
-        } else {
-            (client, server)
-        };
-        let in_if = world.attachment(&src);
-        let mut out_if = world.attachment(&dst);
-        if out_if == in_if {
-            out_if = world.other(in_if);
-        }
-        let dropped = rng.chance(DROPPED_SHARE);
-
-        let mut rec = FlowRecord {
-            time_received: run.time,
-            exporter_addr: router.addr,
-            exporter_name: handles.text(batch, world, router.name),
-            observation_domain: router.domain,
-            sampling_rate: router.sampling_rate,
-            flow_direction: router.direction,
-            etype: if v6 { etype::IPV6 } else { etype::IPV4 },
-            src_addr: src.addr,
-            dst_addr: dst.addr,
-            src_mask: src.mask,
-            dst_mask: dst.mask,
-            tos: TOS[tos.sample(rng)].0,
-            app: handles.text(batch, world, world.apps[service_index]),
-            flows: 1,
-            ..FlowRecord::default()
-        };
-        if let Some(t) = src.threat.or(dst.threat) {
-            rec.threat = handles.text(batch, world, t);
-        }
-        for (e, as_field, name, country) in [
-            (&src, &mut rec.src_as, &mut rec.src_as_name, &mut rec.src_country),
-            (&dst, &mut rec.dst_as, &mut rec.dst_as_name, &mut rec.dst_country),
-        ] {
-            let (number, n, c) = match e.side {
-                Side::Local { .. } => (LOCAL_AS, world.local_name, world.local_country),
-                Side::Remote { asn } => {
-                    let a = &world.ases[asn];
-                    (a.number, a.name, a.country)
-                }
-            };
-            *as_field = number;
-            *name = handles.text(batch, world, n);
-            *country = handles.text(batch, world, c);
-        }
-
-        let input = world.interface(r, in_if);
-        rec.in_if = input.index;
-        rec.in_if_name = handles.text(batch, world, input.name);
-        rec.in_if_speed = input.speed;
-        rec.in_if_boundary = input.boundary;
-        rec.vlan = input.vlan;
-        if !v6 {
-            // An IPv4 record without a next hop says 0.0.0.0, as routers write it.
-            rec.next_hop = UNSPECIFIED_V4;
-            rec.bgp_next_hop = UNSPECIFIED_V4;
-        }
-        if dropped {
-            rec.forwarding_status = forwarding::DROPPED | rng.range(1, 3) as u8;
-        } else {
-            let output = world.interface(r, out_if);
-            rec.forwarding_status = forwarding::FORWARDED;
-            rec.out_if = output.index;
-            rec.out_if_name = handles.text(batch, world, output.name);
-            rec.out_if_speed = output.speed;
-            rec.out_if_boundary = output.boundary;
-            if rec.vlan == 0 {
-                rec.vlan = output.vlan;
-            }
-            rec.next_hop = if v6 {
-                output.next_hop_v6
-            } else {
-                output.next_hop_v4
-            };
-            if output.boundary == 1 {
-                rec.bgp_next_hop = rec.next_hop;
-                rec.dst_communities = handles.communities(batch, world, r, out_if);
-                if let Side::Remote { asn } = dst.side {
-                    rec.dst_as_path = handles.path(batch, world, r, out_if, asn);
-                }
-            }
-        }
-
-        let tcp = service.proto == proto::TCP;
-        rec.proto = match service.proto {
-            proto::ICMP if v6 => proto::ICMPV6,
-            p => p,
-        };
-        if tcp || service.proto == proto::UDP {
-            let client_port = ephemeral(rng);
-            let server_port = match service.port {
-                0 => rng.range(1024, 49_151) as u16,
-                p => p,
-            };
-            (rec.src_port, rec.dst_port) = if response {
-                (server_port, client_port)
-            } else {
-                (client_port, server_port)
-            };
-        } else if service.proto == proto::ICMP {
-            (rec.icmp_type, rec.icmp_code) = icmp(rng, v6, response);
-        }
-
-        let volume = if response {
-            service.response
-        } else {
-            service.request
-        };
-        let c = counts(rng, &volume, router.sampling_rate);
-        rec.packets = c.packets;
-        rec.bytes = c.bytes;
-        rec.flow_end_reason = c.end_reason;
-        if tcp {
-            let sampled = router.sampling_rate > 1;
-            rec.tcp_flags = tcp_flags(rng, sampled_flags, &c, response, sampled);
-            if sampled && c.end_reason == end_reason::END_OF_FLOW && rec.tcp_flags & 0x05 == 0 {
-                // A sampled router sees the end of a flow only if it sampled the FIN or RST.
-                rec.flow_end_reason = end_reason::IDLE_TIMEOUT;
-            }
-        } else if c.end_reason == end_reason::END_OF_FLOW {
-            rec.flow_end_reason = end_reason::IDLE_TIMEOUT;
-        }
-        let wait = match rec.flow_end_reason {
-            end_reason::IDLE_TIMEOUT => INACTIVE_TIMEOUT,
-            _ => 0,
-        } + rng.below(2 * NANOS_PER_SEC);
-        // Routers stamp flows in milliseconds.
-        let ms = NANOS_PER_SEC / 1000;
-        rec.flow_end = run.time.saturating_sub(wait) / ms * ms;
-        rec.flow_start = rec.flow_end.saturating_sub(c.duration / ms * ms);
-        rec
-    }
-}
-
-/// What one record counts.
-#[derive(Debug, Clone, Copy)]
-struct Counts {
-    /// Packets the router exported (sampled ones when it samples).
-    packets: u64,
-    bytes: u64,
-    duration: u64,
-    end_reason: u8,
-    /// Packets that went by (before sampling).
-    seen: u64,
-    /// The record is a slice of a longer conversation.
-    sliced: bool,
-}
-
-/// Packets, bytes and duration of one direction of a conversation at a router sampling one in `rate`.
-fn counts(rng: &mut Rng, v: &Volume, rate: u32) -> Counts {
-    let mut seen = rng.pareto(v.xm, v.alpha, v.cap).floor().max(1.0) as u64;
-    // Gaps between packets, log-uniform from 0.2 ms to 300 ms.
-    let gap = (rng.unit() * (3e8f64 / 2e5).ln()).exp() * 2e5;
-    let mut duration = ((seen - 1) as f64 * gap) as u64;
-    let sliced = duration >= ACTIVE_TIMEOUT;
-    if sliced {
-        duration = ACTIVE_TIMEOUT - rng.below(NANOS_PER_SEC);
-        seen = (duration as f64 / gap) as u64 + 1;
-    }
-    let rate = u64::from(rate.max(1));
-    let packets = if rate == 1 { seen } else { 1 + seen / rate };
-    let size = rng.range(u64::from(v.size.0), u64::from(v.size.1));
-    let end_reason = if sliced {
-        end_reason::ACTIVE_TIMEOUT
-    } else if rng.chance(0.9) {
-        end_reason::END_OF_FLOW
-    } else {
-        end_reason::IDLE_TIMEOUT
-    };
-    Counts {
-        packets,
-        bytes: packets * size,
-        duration: if packets == 1 { 0 } else { duration },
-        end_reason,
-        seen,
-        sliced,
-    }
-}
-
-/// TCP flags OR-ed over a record's packets.
-fn tcp_flags(rng: &mut Rng, sampled_flags: &Weighted, c: &Counts, response: bool, sampled: bool) -> u16 {
-    if sampled {
-        let mut flags = 0;
-        for _ in 0..c.packets.min(4) {
-            flags |= SAMPLED_FLAGS[sampled_flags.sample(rng)].0;
-        }
-        return flags;
-    }
-    match (c.seen, c.sliced, c.end_reason) {
-        // A lone SYN (a scan, or a server that did not answer), answered by SYN-ACK or RST.
-        (1, _, _) if response => {
-            if rng.chance(0.7) {
-                0x12
-            } else {
-                0x14
-            }
-        }
-        (1, _, _) => 0x02,
-        (_, true, _) => {
-            if rng.chance(0.8) {
-                0x18
-            } else {
-                0x10
-            }
-        }
-        (_, _, end_reason::END_OF_FLOW) => {
-            if rng.chance(0.1) {
-                0x1e
-            } else {
-                0x1b
-            }
-        }
-        _ => 0x1a,
-    }
-}
-
-/// A client's source port: Linux's ephemeral range or the IANA one Windows and macOS use.
-fn ephemeral(rng: &mut Rng) -> u16 {
-    if rng.chance(0.6) {
-        rng.range(32_768, 60_999) as u16
-    } else {
-        rng.range(49_152, 65_535) as u16
-    }
-}
-
-/// ICMP or ICMPv6 type and code: echo requests and replies, some unreachables and time exceeded.
-fn icmp(rng: &mut Rng, v6: bool, response: bool) -> (u8, u8) {
-    let pick = rng.below(100);
-    match (v6, pick) {
-        (false, 0..=4) => (3, 3),
-        (false, 5..=6) => (11, 0),
-        (false, _) if response => (0, 0),
-        (false, _) => (8, 0),
-        (true, 0..=4) => (1, 4),
-        (true, 5..=6) => (3, 0),
-        (true, _) if response => (129, 0),
-        (true, _) => (128, 0),
     }
 }

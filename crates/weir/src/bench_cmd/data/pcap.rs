@@ -24,8 +24,8 @@ use weir_flow::{FlowBatch, FlowRecord, ndjson::display_ip};
 use weir_meter::export::{ExportConfig, ExportFormat, Exporter};
 use weir_meter::sampling::Sampling;
 
-use super::world::World;
 use crate::capture::encap;
+use crate::synthetic::world::World;
 
 /// Where the datagrams are addressed (a documentation address; `weir replay` sends wherever it is told).
 const COLLECTOR: &str = "192.0.2.250:2055";

@@ -29,9 +29,12 @@ pub struct RouterSpec {
     pub weight: f64,
     /// The direction it says flows were observed in.
     pub direction: u8,
+    /// Whether it reaches its customers over VLANs (data centre and broadband routers, switches).
+    pub vlans: bool,
 }
 
-/// The ten routers: five sampled border routers, five unsampled ones inside (core, data centre, broadband).
+/// The ten routers of `weir bench data`: five sampled border routers, five unsampled ones inside (core,
+/// data centre, broadband).
 pub const ROUTERS: [RouterSpec; 10] = [
     router("edge1.par1", Vendor::Juniper, 1000, 16.0),
     router("edge2.par1", Vendor::Juniper, 1000, 14.0),
@@ -40,21 +43,30 @@ pub const ROUTERS: [RouterSpec; 10] = [
     router("edge1.ams1", Vendor::Juniper, 1000, 8.0),
     router("core1.par1", Vendor::Juniper, 1, 10.0),
     router("core2.par1", Vendor::Juniper, 1, 9.0),
-    router("dc1.par2", Vendor::Cisco, 1, 9.0),
-    router("dc2.par2", Vendor::Cisco, 1, 7.0),
+    RouterSpec {
+        vlans: true,
+        ..router("dc1.par2", Vendor::Cisco, 1, 9.0)
+    },
+    RouterSpec {
+        vlans: true,
+        ..router("dc2.par2", Vendor::Cisco, 1, 7.0)
+    },
     RouterSpec {
         direction: direction::UNKNOWN,
+        vlans: true,
         ..router("bng1.lyo1", Vendor::Cisco, 1, 5.0)
     },
 ];
 
-const fn router(name: &'static str, vendor: Vendor, sampling_rate: u32, weight: f64) -> RouterSpec {
+/// A router that sees flows as they come in, with no VLANs.
+pub const fn router(name: &'static str, vendor: Vendor, sampling_rate: u32, weight: f64) -> RouterSpec {
     RouterSpec {
         name,
         vendor,
         sampling_rate,
         weight,
         direction: direction::INGRESS,
+        vlans: false,
     }
 }
 
@@ -344,6 +356,16 @@ pub const SERVICES: &[Service] = &[
         vol(8.0, 1.5, 1e5, 60, 120),
     ),
 ];
+
+/// Telnet, which edge networks still see, mostly as scans of devices left open.
+pub const TELNET: Service = svc(
+    "telnet",
+    proto::TCP,
+    23,
+    0.3,
+    vol(1.0, 2.5, 1e4, 52, 120),
+    vol(1.0, 2.5, 1e4, 52, 300),
+);
 
 /// Type of service bytes and their shares: mostly best effort, some ECN-capable, a few DSCP classes.
 pub const TOS: &[(u8, f64)] = &[

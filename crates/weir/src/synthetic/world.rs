@@ -12,15 +12,15 @@ use std::net::Ipv6Addr;
 use weir_flow::ipv4;
 
 use super::catalogue::{
-    COUNTRIES, INTERFACES, LOCAL_AS_NAME, LOCAL_COUNTRY, NAMED_ASES, ROUTERS, Role, SERVICES, SUFFIXES,
-    SYLLABLES, THREATS, TRANSITS, Vendor,
+    COUNTRIES, INTERFACES, LOCAL_AS_NAME, LOCAL_COUNTRY, NAMED_ASES, Role, RouterSpec, SUFFIXES, SYLLABLES,
+    Service, THREATS, TRANSITS, Vendor,
 };
 use super::random::{Rng, Weighted, Zipf, mix, unit_of};
 
 /// Remote ASes, named ones included.
 pub const REMOTE_ASES: usize = 5000;
 /// Popularity ranks of remote IPv4 and IPv6 addresses.
-const REMOTE_V4: u64 = 600_000;
+pub const REMOTE_V4: u64 = 600_000;
 const REMOTE_V6: u64 = 150_000;
 /// Popularity ranks of local client addresses per site.
 const LOCAL_V4: u64 = 25_000;
@@ -47,6 +47,8 @@ pub struct Router {
     pub domain: u32,
     pub sampling_rate: u32,
     pub direction: u8,
+    /// Share of the flow records it exports, relative to the others.
+    pub weight: f64,
     /// The AS it buys transit from.
     pub transit: usize,
     /// Its site's customer addresses: an IPv4 /14 and an IPv6 /40.
@@ -121,6 +123,8 @@ pub struct World {
     pub ases: Vec<RemoteAs>,
     pub local_name: Text,
     pub local_country: Text,
+    /// The services flows use.
+    pub services: Vec<Service>,
     /// Applications, one per service.
     pub apps: Vec<Text>,
     threats: Vec<Text>,
@@ -134,11 +138,12 @@ pub struct World {
 }
 
 impl World {
-    /// The network of `seed`.
-    pub fn new(seed: u64) -> World {
+    /// The network of `seed`, exported by `routers`, whose flows use `services`.
+    pub fn new(seed: u64, routers: &[RouterSpec], services: &[Service]) -> World {
+        let specs = routers;
         let mut strings = Strings::default();
         let mut rng = Rng::new(mix(seed, 1));
-        let routers = ROUTERS
+        let routers = specs
             .iter()
             .enumerate()
             .map(|(i, spec)| Router {
@@ -147,13 +152,14 @@ impl World {
                 domain: 1 + i as u32,
                 sampling_rate: spec.sampling_rate,
                 direction: spec.direction,
+                weight: spec.weight,
                 transit: i % TRANSITS.len(),
                 site_v4: (100 << 24) | ((64 + 4 * i as u32) << 16),
                 site_v6: (0x2001_0db8_u128 << 96) | ((i as u128) << 88),
             })
             .collect::<Vec<_>>();
         let mut interfaces = Vec::with_capacity(routers.len() * IFS_PER_ROUTER);
-        for (r, spec) in ROUTERS.iter().enumerate() {
+        for (r, spec) in specs.iter().enumerate() {
             for (k, &(role, jname, jindex, cname, cindex, speed)) in INTERFACES.iter().enumerate() {
                 let (name, index) = match spec.vendor {
                     Vendor::Juniper => (jname, jindex),
@@ -181,8 +187,7 @@ impl World {
                     name: strings.add(name),
                     speed,
                     boundary: if internal { 2 } else { 1 },
-                    // Data centre and broadband routers reach their customers over VLANs.
-                    vlan: if internal && r >= 7 {
+                    vlan: if internal && spec.vlans {
                         100 + 10 * k as u16
                     } else {
                         0
@@ -198,7 +203,7 @@ impl World {
             }
         }
         let ases = remote_ases(seed, &mut strings);
-        let apps = SERVICES.iter().map(|s| strings.add(s.app)).collect();
+        let apps = services.iter().map(|s| strings.add(s.app)).collect();
         let threats = THREATS.iter().map(|t| strings.add(t)).collect();
         World {
             seed,
@@ -208,6 +213,7 @@ impl World {
             routers,
             interfaces,
             ases,
+            services: services.to_vec(),
             apps,
             threats,
             remote_v4: Zipf::new(REMOTE_V4, 0.9),
@@ -227,12 +233,14 @@ impl World {
 
     /// A remote address, by popularity.
     pub fn remote(&self, rng: &mut Rng, v6: bool) -> Endpoint {
-        let (zipf, salt) = if v6 {
-            (&self.remote_v6, 2)
-        } else {
-            (&self.remote_v4, 3)
-        };
-        let rank = zipf.sample(rng);
+        let zipf = if v6 { &self.remote_v6 } else { &self.remote_v4 };
+        self.remote_at(zipf.sample(rng), v6)
+    }
+
+    /// The remote address of popularity rank `rank` (0 the most popular; ranks past the last wrap around).
+    pub fn remote_at(&self, rank: u64, v6: bool) -> Endpoint {
+        let (ranks, salt) = if v6 { (REMOTE_V6, 2) } else { (REMOTE_V4, 3) };
+        let rank = rank % ranks;
         let h = mix(self.seed ^ salt, rank);
         // The AS is drawn by its own popularity, from the address's hash, so it is the same every time.
         let as_rank = if rank < NAMED_RANKS {
@@ -275,6 +283,18 @@ impl World {
             ipv4((router.site_v4 | (h as u32 & 0x3_ffff)).to_be_bytes())
         };
         self.local_at(addr, if v6 { 56 } else { 22 }, h)
+    }
+
+    /// Customer IPv4 address number `host` of router `r`'s site (a /14; numbers past its size wrap
+    /// around), whatever its popularity: what a scan of the site reaches.
+    pub fn local_host(&self, r: usize, host: u32) -> Endpoint {
+        let addr = self.routers[r].site_v4 | (host & 0x3_ffff);
+        self.local_at(ipv4(addr.to_be_bytes()), 22, mix(self.seed ^ 5, u64::from(addr)))
+    }
+
+    /// The customer IPv4 prefix of router `r`'s site.
+    pub fn site_v4(&self, r: usize) -> (std::net::Ipv4Addr, u8) {
+        (self.routers[r].site_v4.into(), 14)
     }
 
     /// A local server of router `r`'s site, by popularity: the first addresses of the site.
@@ -437,11 +457,16 @@ fn remote_ases(seed: u64, strings: &mut Strings) -> Vec<RemoteAs> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::catalogue::{ROUTERS, SERVICES};
     use super::*;
+
+    fn world(seed: u64) -> World {
+        World::new(seed, &ROUTERS, SERVICES)
+    }
 
     #[test]
     fn an_address_always_comes_with_the_same_as() {
-        let world = World::new(4);
+        let world = world(4);
         let mut rng = Rng::new(1);
         let mut seen = std::collections::HashMap::new();
         for i in 0..50_000 {
@@ -461,7 +486,7 @@ mod tests {
 
     #[test]
     fn as_numbers_and_names_are_unique() {
-        let world = World::new(9);
+        let world = world(9);
         let numbers: HashSet<u32> = world.ases.iter().map(|a| a.number).collect();
         let names: HashSet<u32> = world.ases.iter().map(|a| a.name.0).collect();
         assert_eq!(numbers.len(), REMOTE_ASES);
@@ -471,7 +496,7 @@ mod tests {
 
     #[test]
     fn local_addresses_sit_in_their_site_behind_an_internal_interface() {
-        let world = World::new(2);
+        let world = world(2);
         let mut rng = Rng::new(8);
         for r in 0..world.routers.len() {
             for v6 in [false, true] {
@@ -494,7 +519,7 @@ mod tests {
 
     #[test]
     fn as_paths_start_at_the_neighbour_and_end_at_the_destination() {
-        let world = World::new(3);
+        let world = world(3);
         let mut path = [0; 4];
         for asn in 0..REMOTE_ASES {
             for r in 0..world.routers.len() {
