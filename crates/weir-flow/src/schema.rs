@@ -271,7 +271,7 @@ schema! {
     /// NetFlow v9 source id, IPFIX observation domain, or sFlow sub-agent id.
     observation_domain: U32, Export, dim, rollup;
     /// One packet in this many was sampled; 1 when unsampled. Counters are stored as received.
-    sampling_rate: U32, Export, rollup;
+    sampling_rate: U32, Export, dim, rollup;
     /// Input interface index (SNMP ifIndex).
     in_if: U32, Export, dim, rollup;
     /// Output interface index (SNMP ifIndex); 0 when the packet was dropped or the exporter did not say.

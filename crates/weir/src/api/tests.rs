@@ -223,6 +223,13 @@ async fn answers_summary_series_flows_and_sizes() {
     let (status, a) = get(&app, "/api/v1/sizes").await;
     assert_eq!(status, StatusCode::OK, "{a}");
     assert!(!a["rows"].as_array().unwrap().is_empty());
+
+    let (status, a) = get(&app, "/api/v1/exporters").await;
+    assert_eq!(
+        (status, a),
+        (StatusCode::OK, serde_json::json!({ "exporters": [] })),
+        "no decoder has seen an exporter; the sampling rates' question is answered all the same"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -27,7 +27,9 @@ pub struct RouterSpec {
     pub sampling_rate: u32,
     /// Share of the flow records it exports, relative to the others.
     pub weight: f64,
-    /// The direction it says flows were observed in.
+    /// The direction it says flows were observed in: `INGRESS` for a router metering its interfaces both
+    /// ways, whose flows leaving for remote ASes are then the egress of its uplinks (see
+    /// [`Flows::between`](super::flows::Flows::between)); `UNKNOWN` for one that does not say.
     pub direction: u8,
     /// Whether it reaches its customers over VLANs (data centre and broadband routers, switches).
     pub vlans: bool,

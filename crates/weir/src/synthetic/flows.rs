@@ -13,7 +13,7 @@
 
 use std::net::Ipv6Addr;
 
-use weir_flow::codes::{end_reason, etype, forwarding, proto};
+use weir_flow::codes::{direction, end_reason, etype, forwarding, proto};
 use weir_flow::time::NANOS_PER_SEC;
 use weir_flow::{FlowBatch, FlowRecord, ListRef, Sym};
 
@@ -294,7 +294,14 @@ impl Flows {
             exporter_name: handles.text(batch, world, router.name),
             observation_domain: router.domain,
             sampling_rate: router.sampling_rate,
-            flow_direction: router.direction,
+            // Flows are metered on the boundary both ways: what leaves for a remote AS is the egress of
+            // the uplink, everything else the ingress of where it came in.
+            flow_direction: match (&src.side, &dst.side) {
+                (Side::Local { .. }, Side::Remote { .. }) if router.direction == direction::INGRESS => {
+                    direction::EGRESS
+                }
+                _ => router.direction,
+            },
             etype: if v6 { etype::IPV6 } else { etype::IPV4 },
             src_addr: src.addr,
             dst_addr: dst.addr,
