@@ -6,7 +6,6 @@ use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode, header};
-use crossbeam_channel::bounded;
 use serde_json::Value as J;
 use tower::ServiceExt as _;
 use weir_flow::codes::direction;
@@ -86,21 +85,9 @@ fn store() -> Dir {
     dir
 }
 
-fn metrics() -> Arc<Metrics> {
-    let (_tx, rx) = bounded(1);
-    Arc::new(Metrics {
-        listeners: vec![],
-        tcp: vec![],
-        shards: vec![],
-        sink: (rx, Arc::default()),
-        store: None,
-        http: Arc::default(),
-    })
-}
-
 fn api(dir: Option<&Dir>, config: ApiConfig) -> Router {
     let store = dir.map(|d| Arc::new(Embedded::open(&d.0).unwrap()) as Arc<dyn Backend>);
-    routes(Api::new(store, Table::defaults(), metrics(), config))
+    routes(Api::new(store, Table::defaults(), Metrics::empty(), config))
 }
 
 async fn get(app: &Router, uri: &str) -> (StatusCode, J) {
@@ -397,7 +384,7 @@ async fn questions_beyond_the_concurrency_limit_wait_then_give_up() {
         ..ApiConfig::default()
     };
     let store = Arc::new(Embedded::open(&dir.0).unwrap()) as Arc<dyn Backend>;
-    let api = Api::new(Some(store), Table::defaults(), metrics(), config);
+    let api = Api::new(Some(store), Table::defaults(), Metrics::empty(), config);
     let held = api.permits.clone().acquire_owned().await.unwrap();
     let app = routes(api);
     let (status, body) = get(&app, "/api/v1/summary").await;

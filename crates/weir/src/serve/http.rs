@@ -183,23 +183,10 @@ mod tests {
     use crate::api::auth::{AuthConfig, Token, new_token, sha256_from_hex};
     use axum::body::{Body, to_bytes};
     use axum::http::Request;
-    use crossbeam_channel::bounded;
     use tower::ServiceExt as _;
 
-    fn metrics() -> Arc<Metrics> {
-        let (_tx, rx) = bounded(1);
-        Arc::new(Metrics {
-            listeners: vec![],
-            tcp: vec![],
-            shards: vec![],
-            sink: (rx, Arc::default()),
-            store: None,
-            http: Arc::default(),
-        })
-    }
-
     fn router(auth: Auth) -> (Router, Arc<Metrics>) {
-        let m = metrics();
+        let m = Metrics::empty();
         let api = Api::new(None, vec![], m.clone(), Default::default());
         (app(m.clone(), api, Arc::new(auth)), m)
     }

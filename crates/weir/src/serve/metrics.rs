@@ -37,6 +37,20 @@ pub struct Metrics {
 }
 
 impl Metrics {
+    /// A collector with nothing: no listeners, shards or store, for tests of what reads the counters.
+    #[cfg(test)]
+    pub fn empty() -> Arc<Metrics> {
+        let (_tx, rx) = crossbeam_channel::bounded(1);
+        Arc::new(Metrics {
+            listeners: vec![],
+            tcp: vec![],
+            shards: vec![],
+            sink: (rx, Arc::default()),
+            store: None,
+            http: Arc::default(),
+        })
+    }
+
     /// Every export domain's counters as last published, sorted by exporter, dialect and domain.
     pub fn domains(&self) -> Vec<(DomainKey, Counters)> {
         let mut domains: Vec<(DomainKey, Counters)> =
