@@ -2,7 +2,8 @@
 // requests timed one after the other, then the dashboard and the explorer loaded in headless Chromium and
 // timed from navigation start until every panel is drawn. See README.md beside this file.
 //
-//   node benches/ui/ui_bench.mjs [--weir PATH] [--flows N] [--data DIR] [--runs R] [--start TIME] [--timeout S]
+//   node benches/ui/ui_bench.mjs [--weir PATH] [--flows N] [--data DIR] [--config FILE] [--runs R] [--start TIME]
+//                                [--timeout S]
 
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -25,6 +26,7 @@ const { values: opt } = parseArgs({
     weir: { type: 'string', default: path.join(repo, 'target/release/weir') },
     flows: { type: 'string', default: '50000000' },
     data: { type: 'string' },
+    config: { type: 'string' },
     runs: { type: 'string', default: '20' },
     start: { type: 'string' },
     timeout: { type: 'string', default: '120' },
@@ -35,7 +37,12 @@ const WEIR = path.resolve(opt.weir);
 const FLOWS = Number(opt.flows);
 const RUNS = Number(opt.runs);
 const TIMEOUT = Number(opt.timeout) * 1000;
-const DATA = path.resolve(opt.data ?? path.join(WORK, `data-${FLOWS}`));
+// A `weir serve` settings file whose `[[store.rollups]]` the store is written with and queried through.
+const CONFIG = opt.config && path.resolve(opt.config);
+const withConfig = CONFIG ? ['--config', CONFIG] : [];
+const DATA = path.resolve(
+  opt.data ?? path.join(WORK, `data-${FLOWS}${CONFIG ? `-${path.basename(CONFIG, '.toml')}` : ''}`),
+);
 const META = `${DATA}.json`;
 if (!fs.existsSync(WEIR)) throw new Error(`no weir binary at ${WEIR} (cargo build --release -p weir, or --weir)`);
 fs.mkdirSync(WORK, { recursive: true });
@@ -103,7 +110,7 @@ async function writeStore() {
   const start = opt.start ?? rfc3339(Math.floor((Date.now() - 24 * 3600_000) / minute) * minute);
   const partial = `${DATA}.partial`;
   fs.rmSync(partial, { recursive: true, force: true });
-  const args = ['bench', 'data', '--flows', String(FLOWS), '--hours', '24', '--start', start, '--out', partial];
+  const args = ['bench', 'data', '--flows', String(FLOWS), '--hours', '24', '--start', start, '--out', partial, ...withConfig];
   const command = `${WEIR} ${args.join(' ').replace(partial, DATA)}`;
   console.log(`writing ${FLOWS} flows from ${start} into ${DATA}`);
   const t0 = Date.now();
@@ -142,7 +149,9 @@ results.data = data;
 const udp = await freePort('udp');
 const http = await freePort('tcp');
 const base = `http://127.0.0.1:${http}/`;
-const serveArgs = ['serve', '--data', DATA, '--listen', `127.0.0.1:${udp}`, '--no-tcp', '--http', `127.0.0.1:${http}`];
+const serveArgs = [
+  'serve', ...withConfig, '--data', DATA, '--listen', `127.0.0.1:${udp}`, '--no-tcp', '--http', `127.0.0.1:${http}`,
+];
 commands.push(`${WEIR} ${serveArgs.join(' ')}`);
 const serveLog = path.join(WORK, 'serve.log');
 const serve = spawn(WEIR, serveArgs, { stdio: ['ignore', fs.openSync(serveLog, 'w'), fs.openSync(serveLog, 'a')] });

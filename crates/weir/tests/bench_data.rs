@@ -397,3 +397,27 @@ fn the_store_and_the_parquet_file_hold_the_generated_flows() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_settings_file_adds_its_rollups_to_the_store() {
+    let dir = TempDir::new("bench-data-config");
+    let config = dir.path("weir.toml");
+    fs::write(
+        &config,
+        "[[store.rollups]]\nname = \"countries_1m\"\nresolution = \"1m\"\n\
+         keys = [\"sampling_rate\", \"flow_direction\", \"src_country\", \"dst_country\"]\n",
+    )
+    .unwrap();
+    let args = ["--flows", "5000", "--seed", "5"];
+    let generated = flows(&bench_data(&[&args[..], &["--ndjson", "-"]].concat()));
+    let bytes: u64 = generated.iter().map(|f| u(f, "bytes")).sum();
+    let store = dir.path("store");
+    bench_data(&[&args[..], &["--out", &store, "--config", &config]].concat());
+    let files = parquet_files(&std::path::Path::new(&store).join("countries_1m"));
+    let (rows, sum) = parquet_sum(&files, "bytes");
+    assert_eq!(sum, bytes);
+    assert!(rows > 0 && rows < generated.len(), "{rows} rows");
+
+    let out = run(&["bench", "data", "--flows", "10", "--config", &config, "--ndjson", "-"]);
+    assert!(!out.status.success(), "--config goes with --out only");
+}

@@ -22,6 +22,7 @@ use anyhow::Context as _;
 use clap::{ArgGroup, Args};
 use weir_flow::FlowBatch;
 use weir_query::filter::parse_time;
+use weir_query::plan::Table;
 
 use crate::flow_output::write_ndjson;
 use generator::Generator;
@@ -53,6 +54,10 @@ pub struct DataArgs {
     /// `weir query --data DIR`.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// With --out: the store's tables from this `weir serve` settings file (its `[[store.rollups]]`), so
+    /// that the store is laid out as that collector's would be.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Write the flows as one Parquet file of the store's raw schema, for other engines.
     #[arg(long, value_name = "FILE")]
     parquet: Option<PathBuf>,
@@ -73,6 +78,17 @@ enum Output {
     Pcap(Box<PcapOutput>),
 }
 
+/// The store's tables: those of the settings file, else the defaults.
+fn tables(config: Option<&Path>) -> anyhow::Result<Vec<Table>> {
+    Ok(match config {
+        Some(path) => crate::serve::load_config(path)?
+            .store
+            .unwrap_or_default()
+            .tables,
+        None => Table::defaults(),
+    })
+}
+
 /// Makes the flows and writes them.
 pub fn run(args: &DataArgs) -> anyhow::Result<()> {
     anyhow::ensure!(
@@ -80,11 +96,15 @@ pub fn run(args: &DataArgs) -> anyhow::Result<()> {
         "--hours must be above 0 and at most a year, not {}",
         args.hours
     );
+    anyhow::ensure!(
+        args.config.is_none() || args.out.is_some(),
+        "--config says how a store is laid out: it goes with --out"
+    );
     let secs = (args.hours * 3600.0).round().max(1.0) as u64;
     let started = Instant::now();
     let mut generator = Generator::new(args.seed, args.flows, args.start, secs);
     let mut output = if let Some(dir) = &args.out {
-        Output::Store(Box::new(StoreOutput::create(dir)?))
+        Output::Store(Box::new(StoreOutput::create(dir, tables(args.config.as_deref())?)?))
     } else if let Some(path) = &args.parquet {
         Output::Parquet(Box::new(ParquetOutput::create(path)?))
     } else if let Some(path) = &args.pcap {

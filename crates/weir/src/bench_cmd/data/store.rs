@@ -21,16 +21,16 @@ pub struct StoreOutput {
 }
 
 impl StoreOutput {
-    /// Opens a new store in `dir`, which must be empty or absent: flows generated twice into one store
-    /// would be counted twice.
-    pub fn create(dir: &Path) -> anyhow::Result<Self> {
+    /// Opens a new store in `dir`, which must be empty or absent (flows generated twice into one store
+    /// would be counted twice), with `tables` (their retention ignored).
+    pub fn create(dir: &Path, tables: Vec<Table>) -> anyhow::Result<Self> {
         let name = dir.display().to_string();
         if let Ok(mut entries) = dir.read_dir()
             && entries.next().is_some()
         {
             anyhow::bail!("{name} is not empty: give a new directory for the store");
         }
-        let tables = Table::defaults()
+        let tables = tables
             .into_iter()
             .map(|t| Table { retention: None, ..t })
             .collect();
