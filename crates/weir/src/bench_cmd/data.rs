@@ -81,10 +81,7 @@ enum Output {
 /// The store's tables: those of the settings file, else the defaults.
 fn tables(config: Option<&Path>) -> anyhow::Result<Vec<Table>> {
     Ok(match config {
-        Some(path) => crate::serve::load_config(path)?
-            .store
-            .unwrap_or_default()
-            .tables,
+        Some(path) => crate::serve::load_config(path)?.store.unwrap_or_default().tables,
         None => Table::defaults(),
     })
 }
@@ -104,7 +101,10 @@ pub fn run(args: &DataArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut generator = Generator::new(args.seed, args.flows, args.start, secs);
     let mut output = if let Some(dir) = &args.out {
-        Output::Store(Box::new(StoreOutput::create(dir, tables(args.config.as_deref())?)?))
+        Output::Store(Box::new(StoreOutput::create(
+            dir,
+            tables(args.config.as_deref())?,
+        )?))
     } else if let Some(path) = &args.parquet {
         Output::Parquet(Box::new(ParquetOutput::create(path)?))
     } else if let Some(path) = &args.pcap {
