@@ -418,6 +418,8 @@ fn a_settings_file_adds_its_rollups_to_the_store() {
     assert_eq!(sum, bytes);
     assert!(rows > 0 && rows < generated.len(), "{rows} rows");
 
-    let out = run(&["bench", "data", "--flows", "10", "--config", &config, "--ndjson", "-"]);
+    let out = run(&[
+        "bench", "data", "--flows", "10", "--config", &config, "--ndjson", "-",
+    ]);
     assert!(!out.status.success(), "--config goes with --out only");
 }
