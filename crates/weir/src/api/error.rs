@@ -2,6 +2,7 @@
 //! Failures inside the store are logged with their details and answered with a reference only.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{LazyLock, Mutex, PoisonError};
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -11,7 +12,14 @@ use tracing::error;
 use weir_query::backend::BackendErrorKind;
 use weir_query::plan::QueryError;
 
+use weir_flow::time::NANOS_PER_SEC;
+
 use crate::ask::WordError;
+use crate::clock::now;
+use crate::ratelimit::{RateLimiter, Verdict};
+
+/// Lines logged a minute for each kind of internal failure.
+const LOG_BURST: u32 = 5;
 
 /// An error answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,11 +55,20 @@ impl ApiError {
         }
     }
 
-    /// A failure the user cannot fix: logged in full, answered with a reference to the log line.
-    pub fn internal(what: &str, detail: &dyn std::fmt::Display) -> ApiError {
+    /// A failure the user cannot fix: logged in full (at most [`LOG_BURST`] lines a minute for each kind
+    /// of failure, with a count of those held back), answered with a reference to the log line.
+    pub fn internal(what: &'static str, detail: &dyn std::fmt::Display) -> ApiError {
         static NEXT: AtomicU64 = AtomicU64::new(1);
+        static LIMITER: LazyLock<Mutex<RateLimiter<&'static str>>> =
+            LazyLock::new(|| Mutex::new(RateLimiter::new(LOG_BURST, 60 * NANOS_PER_SEC)));
         let id = NEXT.fetch_add(1, Ordering::Relaxed);
-        error!(reference = id, error = %detail, "API: {what} failed.");
+        let verdict = LIMITER
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .check(&what, now());
+        if let Verdict::Log { suppressed } = verdict {
+            error!(reference = id, error = %detail, suppressed, "API: {what} failed.");
+        }
         ApiError::status(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("{what} failed; the server's log says why (reference {id})"),
