@@ -35,6 +35,6 @@ echo "weir serve on 127.0.0.1:$http holds $flows flows"
 
 "$st" run "http://127.0.0.1:$http/api/openapi.json" \
   --checks all --exclude-checks positive_data_acceptance \
-  --max-time "$budget" --workers 2 --seed 1 \
+  --max-time "$budget" --workers 2 --seed "${SCHEMATHESIS_SEED:-1}" \
   --max-response-time 10
 kill -0 "$pid"   # still running: nothing it was asked brought it down

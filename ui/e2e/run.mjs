@@ -523,11 +523,15 @@ try {
     await page.goto(`${base}#/dashboard?since=15m`);
     const row = page.locator('#report-exporters tr[data-exporter="127.0.0.1"]');
     await row.waitFor({ timeout: 30000 });
+    // The row shows as soon as the range's summary names the exporter; its counters come with /exporters.
+    await page.locator('#report-exporters thead th', { hasText: 'Datagrams' }).waitFor({ timeout: 30000 });
     const cells = await row.locator('td').allTextContents();
     const head = await page.locator('#report-exporters thead th').allTextContents();
     const datagrams = Number(cells[head.indexOf('Datagrams')].replace(/\D/g, ''));
     if (Number.isFinite(sent)) assert(datagrams === sent, `the panel counts ${datagrams} datagrams; weir replay sent ${sent}`);
     assert(datagrams > 0, 'no datagrams counted');
+    const sampling = cells[head.indexOf('Sampling')];
+    assert(sampling === 'unsampled', `the capture's flows are unsampled; the panel says ${sampling}`);
     const live = await query(['--since', '15m', '--flows', '--limit', '100000']);
     await page.goto(`${base}#/flows?since=15m&limit=1000`);
     const listed = await listedFlows();

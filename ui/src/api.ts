@@ -74,6 +74,8 @@ export interface Exporter {
   datagrams?: number;
   records?: number;
   errors?: number;
+  /** The sampling rates the exporter's flows carried over the last hour (null without a store). */
+  sampling_rates?: Array<{ rate: number; flows: number }> | null;
   [counter: string]: unknown;
 }
 
@@ -138,8 +140,56 @@ export class Api {
     private readonly fetcher: typeof fetch = (...a) => fetch(...a),
   ) {}
 
-  private async get<T>(path: string, params: Params = {}, signal?: AbortSignal): Promise<T> {
-    const res = await this.fetcher(`${this.base}${path}${queryString(params)}`, {
+  /** Requests in flight by URL: a view asking what another view already asked (the dashboard's totals and
+   * its exporters panel both ask for the range's summary) shares that request instead of the server
+   * answering it twice. The request is cancelled once every view that shares it has let go. */
+  private readonly inflight = new Map<string, { answer: Promise<unknown>; users: number; ctl: AbortController }>();
+
+  private get<T>(path: string, params: Params = {}, signal?: AbortSignal): Promise<T> {
+    const url = `${this.base}${path}${queryString(params)}`;
+    let shared = this.inflight.get(url);
+    if (!shared) {
+      const ctl = new AbortController();
+      const answer = this.fetchJson<T>(path, url, ctl.signal);
+      const entry = { answer, users: 0, ctl };
+      const done = () => {
+        if (this.inflight.get(url) === entry) this.inflight.delete(url);
+      };
+      answer.then(done, done);
+      this.inflight.set(url, entry);
+      shared = entry;
+    }
+    const s = shared;
+    s.users += 1;
+    return new Promise<T>((resolve, reject) => {
+      const leave = () => {
+        s.users -= 1;
+        if (s.users === 0) {
+          s.ctl.abort();
+          if (this.inflight.get(url) === s) this.inflight.delete(url);
+        }
+        reject(new DOMException('The request was cancelled', 'AbortError'));
+      };
+      if (signal?.aborted) {
+        leave();
+        return;
+      }
+      signal?.addEventListener('abort', leave, { once: true });
+      s.answer.then(
+        (v) => {
+          signal?.removeEventListener('abort', leave);
+          resolve(v as T);
+        },
+        (e: unknown) => {
+          signal?.removeEventListener('abort', leave);
+          reject(e);
+        },
+      );
+    });
+  }
+
+  private async fetchJson<T>(path: string, url: string, signal: AbortSignal): Promise<T> {
+    const res = await this.fetcher(url, {
       signal,
       headers: { accept: 'application/json' },
     });

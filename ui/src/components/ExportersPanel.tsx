@@ -65,6 +65,14 @@ export function ExportersPanel({ range, tick }: { range: Range; tick: number }) 
       .join('\n');
   };
 
+  /** `1:1000`, `unsampled`, or several rates busiest first, as the exporter's flows carried them. */
+  const sampling = (e: Exporter | null) =>
+    (e?.sampling_rates ?? [])
+      .slice()
+      .sort((a, b) => b.flows - a.flows)
+      .map((r) => (r.rate <= 1 ? 'unsampled' : `1:${r.rate}`))
+      .join(', ');
+
   // Exporters that sent flows in the range but are not (or no longer) in the decoders' list.
   const known = new Set(list.map((e) => plain(e.exporter)));
   const extra = [...seen.keys()].filter((a) => !known.has(a));
@@ -90,6 +98,7 @@ export function ExportersPanel({ range, tick }: { range: Range; tick: number }) 
               <th>Name</th>
               <th>Dialect</th>
               <th class="num">Domain</th>
+              <th title="sampling rates of its flows over the last hour">Sampling</th>
               {counters.map((c) => (
                 <th class="num">{fieldTitle(c)}</th>
               ))}
@@ -101,7 +110,7 @@ export function ExportersPanel({ range, tick }: { range: Range; tick: number }) 
           <tbody>
             {list.length === 0 && extra.length === 0 && !ex.loading && (
               <tr>
-                <td colSpan={8 + counters.length} class="empty">
+                <td colSpan={9 + counters.length} class="empty">
                   No exporter has sent anything yet.
                 </td>
               </tr>
@@ -119,6 +128,7 @@ export function ExportersPanel({ range, tick }: { range: Range; tick: number }) 
                     <td>{s?.name ?? ''}</td>
                     <td>{e?.dialect ?? ''}</td>
                     <td class="num">{e?.domain ?? ''}</td>
+                    <td>{sampling(e)}</td>
                     {counters.map((c) => {
                       const v = e?.[c];
                       const bad = typeof v === 'number' && v > 0 && /error|gap|lost|drop|restart|late/.test(c);
