@@ -158,18 +158,7 @@ async fn run(api: &Api, question: Query) -> Result<Answer, ApiError> {
 
 /// `GET /api/v1/filter?q=TEXT`: whether a filter parses and fits the schema, and where it does not.
 async fn check_filter(RawQuery(q): RawQuery) -> Result<Json<J>, ApiError> {
-    let mut text = None;
-    for (k, v) in form_urlencoded::parse(q.unwrap_or_default().as_bytes()) {
-        if k != "q" {
-            return Err(ApiError::bad(
-                "query",
-                format!("unknown parameter `{k}` (this takes q)"),
-            ));
-        }
-        if text.replace(v.into_owned()).is_some() {
-            return Err(ApiError::bad("q", "`q` is given twice"));
-        }
-    }
+    let text = params::strict(q.as_deref(), &["q"])?.pop().map(|(_, v)| v);
     let text = text.ok_or_else(|| ApiError::bad("q", "give the filter to check as `q`"))?;
     Ok(Json(match filter::parse(&text) {
         Ok(_) => json!({ "ok": true }),

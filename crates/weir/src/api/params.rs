@@ -30,28 +30,35 @@ pub fn params_of(ask: Ask) -> &'static [&'static str] {
     }
 }
 
-/// Reads the query string of a question of kind `ask`.
-pub fn words(ask: Ask, query: Option<&str>) -> Result<Words, ApiError> {
-    let own = params_of(ask);
-    let mut w = Words::default();
-    let mut seen: Vec<&'static str> = Vec::new();
+/// The parameters of a query string, each one of `known` (by its name there) and given once; anything else
+/// is a 400 that names it.
+pub fn strict(query: Option<&str>, known: &[&'static str]) -> Result<Vec<(&'static str, String)>, ApiError> {
+    let mut out: Vec<(&'static str, String)> = Vec::new();
     for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
-        let Some(&name) = COMMON.iter().chain(own).find(|&&n| n == key) else {
-            let known: Vec<&str> = COMMON.iter().chain(own).copied().collect();
+        let Some(&name) = known.iter().find(|&&n| n == key) else {
             let hint = suggest::nearest(&key, known.iter().copied())
                 .map_or_else(String::new, |s| format!("; did you mean `{s}`?"));
             return Err(ApiError::bad(
                 "query",
                 format!(
-                    "unknown parameter `{key}`{hint} (this question takes {})",
+                    "unknown parameter `{key}`{hint} (this takes {})",
                     known.join(", ")
                 ),
             ));
         };
-        if seen.contains(&name) {
+        if out.iter().any(|(n, _)| *n == name) {
             return Err(ApiError::bad(name, format!("`{name}` is given twice")));
         }
-        seen.push(name);
+        out.push((name, value.into_owned()));
+    }
+    Ok(out)
+}
+
+/// Reads the query string of a question of kind `ask`.
+pub fn words(ask: Ask, query: Option<&str>) -> Result<Words, ApiError> {
+    let known: Vec<&'static str> = COMMON.iter().chain(params_of(ask)).copied().collect();
+    let mut w = Words::default();
+    for (name, value) in strict(query, &known)? {
         // An empty free text is a parameter left unset (forms send them so); `compare=` asks for the period
         // just before, and an empty number, boolean or word of a fixed set is an error, as the document says.
         let free = matches!(
@@ -61,7 +68,6 @@ pub fn words(ask: Ask, query: Option<&str>) -> Result<Words, ApiError> {
         if value.is_empty() && free {
             continue;
         }
-        let value = value.into_owned();
         match name {
             "from" => w.from = Some(value),
             "to" => w.to = Some(value),
