@@ -123,6 +123,7 @@ const isOther = (v) => v === null || v === 'Other';
 /** `weir query --top DIM --rate --direction exporter` as rows the dashboard's tables should show, in
  * their order (largest first, Other last). */
 async function expectedTop(dim, filter = '') {
+  const dims = dim.split(',');
   const rows = await query([
     ...(filter ? [filter] : []),
     '--from',
@@ -137,7 +138,7 @@ async function expectedTop(dim, filter = '') {
   ]);
   const byKey = new Map();
   for (const r of rows) {
-    const key = isOther(r[dim]) ? 'Other' : String(r[dim]);
+    const key = isOther(r[dims[0]]) ? 'Other' : dims.map((d) => String(r[d])).join('|');
     const e = byKey.get(key) ?? { key, in: 0, out: 0 };
     if (r.direction === 'in') e.in += Math.abs(r.bps);
     else e.out += Math.abs(r.bps);
@@ -171,7 +172,7 @@ async function reportRows(report) {
 }
 
 function compareReport(dim, shown, expected) {
-  const norm = (k) => (k === '~' || k === 'Other' || k.startsWith('Other|') ? 'Other' : k);
+  const norm = (k) => (k.split('|').every((p) => p === '~') || k === 'Other' || k.startsWith('Other|') ? 'Other' : k);
   const keys = shown.map((r) => norm(r.key));
   assert(
     JSON.stringify(keys) === JSON.stringify(expected.map((e) => e.key)),
@@ -329,11 +330,12 @@ try {
 
   await check('every report of the dashboard has an answer, without errors', async () => {
     await page.goto(dashboard);
-    for (const r of ['proto', 'app', 'dst_port', 'src_addr', 'dst_addr', 'src_as', 'dst_as', 'in_if', 'out_if', 'src_country', 'dst_country']) {
+    for (const r of ['proto', 'app', 'dst_port', 'src_addr', 'dst_addr', 'nets', 'src_as', 'dst_as', 'in_if', 'out_if', 'src_country', 'dst_country']) {
       await page.waitForSelector(`#report-${r} table.keys tbody tr`, { timeout: 60000 });
     }
     await page.waitForSelector('#report-sizes canvas');
     await settle();
+    compareReport('nets', await reportRows('nets'), await expectedTop('src_net,dst_net'));
     const errors = await page.$$eval('.report .error', (es) => es.map((e) => e.textContent));
     assert(errors.length === 0, `errors on the dashboard: ${errors.join(' | ')}`);
   });

@@ -84,6 +84,8 @@ export interface Field {
   name: string;
   kind: string;
   dimension: boolean;
+  /** Whether filters can test it: networks (`src_net`) only key and split. */
+  filter?: boolean;
   doc: string;
 }
 

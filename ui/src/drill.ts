@@ -26,16 +26,38 @@ export function literal(field: string, v: Cell): string {
   return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
+/** The prefix lengths the server gives an address whose flow has no mask (0) or an impossible one. */
+const DEFAULT_PREFIX = { v4: 24, v6: 48 };
+
+/** The flows of one network key (`src_net`, `dst_net`: an address cut to its flow's mask, or to /24 or
+ * /48 without one): in the network, with the mask that named it. */
+function netFilter(dim: string, v: Cell): string {
+  const side = dim === 'src_net' ? 'src' : 'dst';
+  const net = String(v ?? '');
+  const m = /^([0-9a-fA-F.:]+)\/(\d+)$/.exec(net);
+  if (!m) return `${side} net ${net}`;
+  const len = Number(m[2]);
+  const v6 = m[1].includes(':');
+  const fallback = v6 ? DEFAULT_PREFIX.v6 : DEFAULT_PREFIX.v4;
+  const masks =
+    len === fallback
+      ? `(${side}_mask = ${len} or ${side}_mask = 0 or ${side}_mask > ${v6 ? 128 : 32})`
+      : `${side}_mask = ${len}`;
+  return `${side} net ${net} and ${masks}`;
+}
+
+const isNet = (dim: string) => dim === 'src_net' || dim === 'dst_net';
+
 /** The flows of one key: `proto = 6 and dst_port = 443`. */
 export function keyFilter(dims: string[], values: Cell[]): string {
-  return dims.map((d, i) => `${d} = ${literal(d, values[i])}`).join(' and ');
+  return dims.map((d, i) => (isNet(d) ? netFilter(d, values[i]) : `${d} = ${literal(d, values[i])}`)).join(' and ');
 }
 
 /** The flows of the Other row: none of the top keys. */
 export function otherFilter(dims: string[], keys: Cell[][]): string {
   const named = keys.filter((k) => !isOther(k));
   if (named.length === 0) return '';
-  if (dims.length === 1) {
+  if (dims.length === 1 && !isNet(dims[0])) {
     return `not ${dims[0]} in [${named.map((k) => literal(dims[0], k[0])).join(', ')}]`;
   }
   return `not (${named.map((k) => `(${keyFilter(dims, k)})`).join(' or ')})`;

@@ -10,6 +10,16 @@ describe('drill-down filters', () => {
     expect(literal('in_if_name', 'a "b"\\')).toBe('"a \\"b\\"\\\\"');
   });
 
+  it('writes a network key as the network and the mask that named it', () => {
+    expect(keyFilter(['src_net', 'dst_net'], ['10.0.0.0/16', '198.51.100.0/24'])).toBe(
+      'src net 10.0.0.0/16 and src_mask = 16 and dst net 198.51.100.0/24 and (dst_mask = 24 or dst_mask = 0 or dst_mask > 32)',
+    );
+    expect(keyFilter(['dst_net'], ['2001:db8::/48'])).toBe(
+      'dst net 2001:db8::/48 and (dst_mask = 48 or dst_mask = 0 or dst_mask > 128)',
+    );
+    expect(otherFilter(['src_net'], [['10.0.0.0/16'], [null]])).toBe('not ((src net 10.0.0.0/16 and src_mask = 16))');
+  });
+
   it('writes Other as none of the top keys', () => {
     expect(otherFilter(['proto'], [[6], [17], [null]])).toBe('not proto in [6, 17]');
     expect(otherFilter(['proto', 'dst_port'], [[6, 443], [17, 53]])).toBe(

@@ -7,7 +7,9 @@ use common::Recorder;
 use weir_flow::Field;
 use weir_query::backend::{BackendError, BackendErrorKind, Rows, TimeRange, Value};
 use weir_query::filter::DataFusion;
-use weir_query::plan::{Agg, Direction, Kind, Metric, Query, QueryError, Series, Table, TopN, Unit, run_at};
+use weir_query::plan::{
+    Agg, Dim, Direction, Kind, Metric, Query, QueryError, Series, Table, TopN, Unit, run_at,
+};
 
 const S: u64 = 1_000_000_000;
 const HOUR: u64 = 3600 * S;
@@ -16,7 +18,7 @@ const NOW: u64 = 20_000 * 24 * HOUR;
 
 fn top(limit: usize, agg: Agg, unit: Unit) -> Kind {
     Kind::TopN(TopN {
-        dims: vec![Field::dst_as],
+        dims: vec![Dim::Field(Field::dst_as)],
         by: Metric::Bytes,
         unit,
         agg,

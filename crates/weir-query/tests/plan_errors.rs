@@ -7,7 +7,8 @@ use weir_flow::Field;
 use weir_query::backend::TimeRange;
 use weir_query::filter::DataFusion;
 use weir_query::plan::{
-    Agg, Direction, Flows, Kind, Metric, Order, Query, QueryError, Series, Table, TopN, Unit, field, run_at,
+    Agg, Dim, Direction, Flows, Kind, Metric, Order, Query, QueryError, Series, Table, TopN, Unit, field,
+    run_at,
 };
 
 const S: u64 = 1_000_000_000;
@@ -16,7 +17,7 @@ const NOW: u64 = 20_000 * DAY;
 
 fn top(dims: Vec<Field>, limit: usize) -> Kind {
     Kind::TopN(TopN {
-        dims,
+        dims: dims.into_iter().map(Dim::from).collect(),
         by: Metric::Bytes,
         unit: Unit::Total,
         agg: Agg::Total,
@@ -29,7 +30,7 @@ fn top(dims: Vec<Field>, limit: usize) -> Kind {
 fn series(step: Option<u64>, split: Vec<Field>, limit: usize) -> Kind {
     Kind::Series(Series {
         step,
-        split,
+        split: split.into_iter().map(Dim::from).collect(),
         limit,
         by: Metric::Bytes,
         unit: Unit::Rate,

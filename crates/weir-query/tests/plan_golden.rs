@@ -12,7 +12,7 @@ use weir_flow::Field;
 use weir_query::backend::{TimeRange, Value};
 use weir_query::filter::{self, ClickHouse, DataFusion, Dialect};
 use weir_query::plan::{
-    Agg, Direction, Flows, Kind, Metric, Order, Query, Series, Table, TopN, Unit, run_at,
+    Agg, Dim, Direction, Flows, Kind, Metric, Order, Query, Series, Table, TopN, Unit, run_at,
 };
 
 /// 2026-11-22T00:00:00Z.
@@ -43,7 +43,7 @@ fn cases() -> Vec<Case> {
     let day = (MIDNIGHT - 24 * HOUR, MIDNIGHT);
     let top = |dims: Vec<Field>, agg: Agg, step: Option<u64>| {
         Kind::TopN(TopN {
-            dims,
+            dims: dims.into_iter().map(Dim::from).collect(),
             by: Metric::Bytes,
             unit: Unit::Rate,
             agg,
@@ -65,7 +65,7 @@ fn cases() -> Vec<Case> {
         "dst_country = JP",
         Kind::Series(Series {
             step: None,
-            split: vec![Field::app],
+            split: vec![Dim::Field(Field::app)],
             limit: 2,
             by: Metric::Packets,
             unit: Unit::Rate,
@@ -75,7 +75,34 @@ fn cases() -> Vec<Case> {
         index: 7,
         exporter: None,
     });
+    let mut nets = query(
+        MIDNIGHT,
+        MIDNIGHT + HOUR,
+        "",
+        Kind::TopN(TopN {
+            dims: vec![Dim::SrcNet, Dim::DstNet],
+            by: Metric::Bytes,
+            unit: Unit::Total,
+            agg: Agg::Total,
+            step: None,
+            limit: 1,
+            other: false,
+        }),
+    );
+    nets.compare = Some(86_400);
     vec![
+        Case {
+            name: "top subnet pair by bytes, beside the same key the day before",
+            query: nets,
+            answers: vec![
+                vec![vec![
+                    Value::Str("192.0.2.0/24".into()),
+                    Value::Str("2001:db8::/32".into()),
+                    Value::U64(900),
+                ]],
+                vec![],
+            ],
+        },
         Case {
             name: "summary over a day of whole hours",
             query: query(day.0, day.1, "proto tcp", Kind::Summary),
@@ -93,7 +120,7 @@ fn cases() -> Vec<Case> {
                 day.1,
                 "dst_country = JP",
                 Kind::TopN(TopN {
-                    dims: vec![Field::dst_as],
+                    dims: vec![Dim::Field(Field::dst_as)],
                     by: Metric::Bytes,
                     unit: Unit::Total,
                     agg: Agg::Total,
@@ -205,6 +232,9 @@ fn render(dialect: &'static (dyn Dialect + Sync)) -> String {
         let _ = writeln!(out, "-- {} (table {})", case.name, answer.table);
         for sql in &answer.statements {
             let _ = writeln!(out, "{sql};");
+        }
+        for sql in answer.compare.iter().flat_map(|c| &c.statements) {
+            let _ = writeln!(out, "-- compared with:\n{sql};");
         }
         out.push('\n');
     }

@@ -12,7 +12,7 @@ use weir_flow::codes::packet_size::BUCKETS;
 use weir_flow::{FIELDS, Field, FlowBatch, FlowRecord, codes, ipv4};
 use weir_query::backend::{TimeRange, Value};
 use weir_query::plan::{
-    Agg, Answer, Direction, Flows, Kind, Metric, Order, Query, Series, Table, TopN, Unit, run_at,
+    Agg, Answer, Dim, Direction, Flows, Kind, Metric, Order, Query, Series, Table, TopN, Unit, run_at,
 };
 use weir_store::engine::Embedded;
 
@@ -62,7 +62,7 @@ impl Fixture {
 
 fn top(dims: Vec<Field>, by: Metric, unit: Unit, agg: Agg, step: Option<u64>, limit: usize) -> Kind {
     Kind::TopN(TopN {
-        dims,
+        dims: dims.into_iter().map(Dim::from).collect(),
         by,
         unit,
         agg,
@@ -322,7 +322,7 @@ fn series_fill_empty_buckets_and_split_the_top_keys_from_other() {
         range,
         Kind::Series(Series {
             step: Some(60),
-            split: vec![Field::app],
+            split: vec![Dim::Field(Field::app)],
             limit: 2,
             by: Metric::Packets,
             unit: Unit::Total,
@@ -482,11 +482,30 @@ fn compare_answers_the_earlier_range_beside() {
     let mut q = Query::new(last_hour, kind.clone());
     q.compare = Some(3600);
     let answer = f.ask(&q);
-    let earlier = f.ask(&Query::new(TimeRange::new(T0 + HOUR, T0 + 2 * HOUR), kind));
+    let earlier_range = TimeRange::new(T0 + HOUR, T0 + 2 * HOUR);
+    let earlier = f.ask(&Query::new(earlier_range, kind));
     let compared = answer.compare.expect("compared");
-    assert_eq!(compared.rows, earlier.rows);
     assert_eq!(compared.range, earlier.range);
+    // The earlier hour answers for this hour's keys, in this hour's order, and Other for the rest.
+    let flows = f.within(earlier_range);
+    let by_app = sums_by(&f.batch, &flows, &[Field::app], packets);
+    let mut want: Vec<Vec<Value>> = answer.rows[..2]
+        .iter()
+        .map(|row| {
+            let v = by_app.get(&key_text(&row[..1])).map_or(0, |(_, v)| *v);
+            vec![row[0].clone(), Value::U64(v)]
+        })
+        .collect();
+    let listed: u64 = want.iter().map(|r| r[1].as_u64().unwrap()).sum();
+    let all: u64 = flows.iter().map(packets).sum();
+    want.push(vec![Value::Null, Value::U64(all - listed)]);
+    assert_eq!(compared.rows, want);
     assert_ne!(answer.rows, compared.rows, "two different hours");
+    assert_ne!(
+        earlier.rows[..2],
+        answer.rows[..2],
+        "the earlier hour ranks other keys first"
+    );
 }
 
 #[test]

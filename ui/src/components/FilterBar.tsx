@@ -17,7 +17,7 @@ export function FilterBar({ value, onApply }: Props) {
   const [menu, setMenu] = useState<string[]>([]);
   const [sel, setSel] = useState(0);
   const input = useRef<HTMLTextAreaElement>(null);
-  const names = fields.map((f) => f.name);
+  const names = fields.filter((f) => f.filter !== false).map((f) => f.name);
 
   useEffect(() => setText(value), [value]);
 

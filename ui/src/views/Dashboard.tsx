@@ -20,6 +20,7 @@ export const REPORTS = [
   { id: 'dst_port', title: 'Destination ports', dims: ['dst_port'] },
   { id: 'src_addr', title: 'Top sources', dims: ['src_addr'] },
   { id: 'dst_addr', title: 'Top destinations', dims: ['dst_addr'] },
+  { id: 'nets', title: 'Subnet pairs', dims: ['src_net', 'dst_net'] },
   { id: 'src_as', title: 'Source AS', dims: ['src_as', 'src_as_name'] },
   { id: 'dst_as', title: 'Destination AS', dims: ['dst_as', 'dst_as_name'] },
   { id: 'in_if', title: 'Input interfaces', dims: ['exporter_addr', 'in_if', 'in_if_name'] },

@@ -8,6 +8,29 @@ use super::sql::Sql;
 use super::table::Table;
 use crate::backend::{Backend, Rows, TimeRange, Value};
 
+/// What a question's statements gave: the answer's columns and rows, and the keys it answered for (a
+/// top-N's, or a split series'; empty for other questions).
+#[derive(Debug)]
+pub struct Answered {
+    /// Column names.
+    pub columns: Vec<String>,
+    /// Rows.
+    pub rows: Vec<Vec<Value>>,
+    /// The keys.
+    pub keys: Vec<Vec<Value>>,
+}
+
+impl Answered {
+    /// An answer without keys.
+    pub fn unkeyed((columns, rows): (Vec<String>, Vec<Vec<Value>>)) -> Answered {
+        Answered {
+            columns,
+            rows,
+            keys: Vec::new(),
+        }
+    }
+}
+
 /// One query being answered from one table.
 pub struct Exec<'a> {
     backend: &'a dyn Backend,

@@ -14,6 +14,7 @@
 
 mod answer;
 mod choose;
+mod dim;
 mod error;
 mod exec;
 mod flows;
@@ -36,14 +37,15 @@ use weir_flow::time::NANOS_PER_SEC;
 
 pub use answer::Answer;
 pub use choose::{Buckets, Choice, choose};
+pub use dim::{DEFAULT_V4_PREFIX, DEFAULT_V6_PREFIX, DERIVED, Dim, dim, net};
 pub use error::QueryError;
 pub use query::{Agg, Direction, Flows, Kind, Metric, Order, Query, Series, TopN, Unit, UnknownWord};
 pub use step::{MAX_POINTS, auto_step};
 pub use table::{FieldSet, HOUR_RETENTION, MINUTE_RETENTION, RAW_RETENTION, Table};
 pub use validate::{MAX_DIMS, MAX_FLOWS, MAX_OFFSET, MAX_SPLIT, MAX_TOP, field, validate};
 
-use crate::backend::Backend;
-use exec::Exec;
+use crate::backend::{Backend, Value};
+use exec::{Answered, Exec};
 use sql::Sql;
 
 /// Answers `query` from `tables` (which must include the raw table) through `backend`.
@@ -62,18 +64,26 @@ pub fn run_at(
     now: u64,
 ) -> Result<Answer, QueryError> {
     validate(query)?;
-    let mut answer = answer(backend, tables, query, now)?;
+    let (mut answer, keys) = answer(backend, tables, query, now, None)?;
     if let Some(offset) = query.compare {
         let mut earlier = query.clone();
         earlier.range = query.range.earlier(offset.saturating_mul(NANOS_PER_SEC));
         earlier.compare = None;
-        answer.compare = Some(Box::new(self::answer(backend, tables, &earlier, now)?));
+        let (compare, _) = self::answer(backend, tables, &earlier, now, Some(&keys))?;
+        answer.compare = Some(Box::new(compare));
     }
     Ok(answer)
 }
 
-/// Answers one checked query, without its comparison.
-fn answer(backend: &dyn Backend, tables: &[Table], query: &Query, now: u64) -> Result<Answer, QueryError> {
+/// Answers one checked query, without its comparison; a top-N or split series answers for `keys` when
+/// given (the keys of the period it is compared with) instead of its own top ones, which it returns.
+fn answer(
+    backend: &dyn Backend,
+    tables: &[Table],
+    query: &Query,
+    now: u64,
+    keys: Option<&[Vec<Value>]>,
+) -> Result<(Answer, Vec<Vec<Value>>), QueryError> {
     let buckets = match &query.kind {
         Kind::TopN(t) if t.agg != Agg::Total => t.step.map_or(Buckets::Auto, Buckets::Fixed),
         Kind::Series(s) => s.step.map_or(Buckets::Auto, Buckets::Fixed),
@@ -85,12 +95,12 @@ fn answer(backend: &dyn Backend, tables: &[Table], query: &Query, now: u64) -> R
         query,
     };
     let mut x = Exec::new(backend, choice, sql);
-    let (columns, rows) = match &query.kind {
-        Kind::Summary => summary::run(&mut x)?,
-        Kind::TopN(t) => top::run(&mut x, t)?,
-        Kind::Series(s) => series::run(&mut x, s)?,
-        Kind::Flows(f) => flows::run(&mut x, f)?,
-        Kind::Sizes => sizes::run(&mut x)?,
+    let answered = match &query.kind {
+        Kind::Summary => Answered::unkeyed(summary::run(&mut x)?),
+        Kind::TopN(t) => top::run(&mut x, t, keys)?,
+        Kind::Series(s) => series::run(&mut x, s, keys)?,
+        Kind::Flows(f) => Answered::unkeyed(flows::run(&mut x, f)?),
+        Kind::Sizes => Answered::unkeyed(sizes::run(&mut x)?),
     };
-    Ok(x.answer(columns, rows))
+    Ok((x.answer(answered.columns, answered.rows), answered.keys))
 }

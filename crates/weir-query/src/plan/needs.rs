@@ -42,11 +42,17 @@ impl Needs {
                 false
             }
             Kind::TopN(t) => {
-                t.dims.iter().for_each(|&d| columns.insert(d));
+                t.dims
+                    .iter()
+                    .flat_map(|d| d.columns())
+                    .for_each(|f| columns.insert(f));
                 false
             }
             Kind::Series(s) => {
-                s.split.iter().for_each(|&d| columns.insert(d));
+                s.split
+                    .iter()
+                    .flat_map(|d| d.columns())
+                    .for_each(|f| columns.insert(f));
                 false
             }
             Kind::Flows(f) => {

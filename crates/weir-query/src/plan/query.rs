@@ -7,6 +7,7 @@ use std::str::FromStr;
 
 use weir_flow::Field;
 
+use super::dim::Dim;
 use crate::backend::TimeRange;
 use crate::filter::Filter;
 
@@ -70,7 +71,7 @@ impl Kind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TopN {
     /// The key: one dimension or a tuple of them.
-    pub dims: Vec<Field>,
+    pub dims: Vec<Dim>,
     /// What is ranked.
     pub by: Metric,
     /// Volumes or rates.
@@ -92,7 +93,7 @@ pub struct Series {
     pub step: Option<u64>,
     /// Split by these dimensions (the `limit` keys with the most traffic over the range, and "Other").
     /// Empty: one series of all traffic.
-    pub split: Vec<Field>,
+    pub split: Vec<Dim>,
     /// How many keys when split.
     pub limit: usize,
     /// What is counted.

@@ -7,8 +7,11 @@
 //! ranks as the total does (it is the total divided by the number of buckets).
 //!
 //! With a direction, keys rank by the sum of both directions' values.
+//!
+//! A comparison with an earlier period answers for the keys of the period asked about ([`for_keys`]): the
+//! same statement, narrowed to those keys, so that each row can be set beside its earlier value.
 
-use weir_flow::Field;
+use super::dim::Dim;
 
 use super::error::QueryError;
 use super::exec::Exec;
@@ -29,20 +32,60 @@ pub struct Ranked {
 /// The `limit` keys of `dims` with the most `metric` by `agg`, largest first (ties by key, ascending).
 pub fn rank(
     x: &mut Exec<'_>,
-    dims: &[Field],
+    dims: &[Dim],
     metric: Metric,
     agg: Agg,
     limit: usize,
 ) -> Result<Vec<Ranked>, QueryError> {
+    ranked(x, dims, metric, agg, limit, None)
+}
+
+/// The values of `keys` (of `dims`), in their order; a key without traffic has zero.
+pub fn for_keys(
+    x: &mut Exec<'_>,
+    dims: &[Dim],
+    metric: Metric,
+    agg: Agg,
+    keys: &[Vec<Value>],
+) -> Result<Vec<Ranked>, QueryError> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let only = keys
+        .iter()
+        .map(|k| x.sql.key_match(dims, k))
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| x.bad("a key value of the wrong type"))?
+        .join(" OR ");
+    let found = ranked(x, dims, metric, agg, keys.len(), Some(&format!("({only})")))?;
+    Ok(keys
+        .iter()
+        .map(|key| Ranked {
+            value: found.iter().find(|r| &r.key == key).map_or([0, 0], |r| r.value),
+            key: key.clone(),
+        })
+        .collect())
+}
+
+/// [`rank`] over the rows `only` selects.
+fn ranked(
+    x: &mut Exec<'_>,
+    dims: &[Dim],
+    metric: Metric,
+    agg: Agg,
+    limit: usize,
+    only: Option<&str>,
+) -> Result<Vec<Ranked>, QueryError> {
     let s = x.sql;
-    let keys = s.cols(dims);
+    let select = s.key_select(dims);
+    let keys = s.key_names(dims);
     let traffic = s.traffic(metric);
-    let from = s.source(x.table, x.range, None);
+    let from = s.source(x.table, x.range, only);
     let order = format!("ORDER BY {} DESC NULLS LAST, {keys} LIMIT {limit}", s.score("a"));
     let step = x.step.unwrap_or(1);
     let per_bucket = || {
         format!(
-            "SELECT {keys}, {} AS t, {} {from} GROUP BY {keys}, t",
+            "SELECT {select}, {} AS t, {} {from} GROUP BY {keys}, t",
             s.bucket(step),
             s.sums(&traffic, None, "v")
         )
@@ -50,7 +93,7 @@ pub fn rank(
     let sql = match agg {
         Agg::Total | Agg::Avg => {
             format!(
-                "SELECT {keys}, {} {from} GROUP BY {keys} {order}",
+                "SELECT {select}, {} {from} GROUP BY {keys} {order}",
                 s.sums(&traffic, None, "a")
             )
         }

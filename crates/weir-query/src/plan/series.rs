@@ -10,14 +10,15 @@ use std::collections::HashMap;
 use weir_flow::time::NANOS_PER_SEC;
 
 use super::error::QueryError;
-use super::exec::Exec;
+use super::exec::{Answered, Exec};
 use super::measure::{self, Side};
 use super::query::{Agg, Series, Unit};
 use super::rank::rank;
 use crate::backend::Value;
 
-/// Runs the series; returns its columns and rows.
-pub fn run(x: &mut Exec<'_>, q: &Series) -> Result<(Vec<String>, Vec<Vec<Value>>), QueryError> {
+/// Runs the series, split by its own top keys or by `fixed` ones (those of the period it is compared
+/// with); returns its columns, its rows and the keys it is split by.
+pub fn run(x: &mut Exec<'_>, q: &Series, fixed: Option<&[Vec<Value>]>) -> Result<Answered, QueryError> {
     let s = x.sql;
     let step = x.step.unwrap_or(1);
     let step_ns = step * NANOS_PER_SEC;
@@ -26,6 +27,8 @@ pub fn run(x: &mut Exec<'_>, q: &Series) -> Result<(Vec<String>, Vec<Vec<Value>>
     let from = s.source(x.table, x.range, None);
     let keys: Vec<Vec<Value>> = if q.split.is_empty() {
         Vec::new()
+    } else if let Some(keys) = fixed {
+        keys.to_vec()
     } else {
         rank(x, &q.split, q.by, Agg::Total, q.limit)?
             .into_iter()
@@ -39,7 +42,11 @@ pub fn run(x: &mut Exec<'_>, q: &Series) -> Result<(Vec<String>, Vec<Vec<Value>>
             s.sums(&traffic, None, "v")
         )
     } else if keys.is_empty() {
-        return Ok((columns(x, q), Vec::new()));
+        return Ok(Answered {
+            columns: columns(x, q),
+            rows: Vec::new(),
+            keys,
+        });
     } else {
         let mut slot = String::from("CASE");
         for (i, key) in keys.iter().enumerate() {
@@ -73,7 +80,12 @@ pub fn run(x: &mut Exec<'_>, q: &Series) -> Result<(Vec<String>, Vec<Vec<Value>>
         cells.insert((t, slot), v);
     }
     // Slots in answer order: the keys by rank, then "Other" (or, unsplit, the one series).
-    let mut slots: Vec<(usize, Vec<Value>)> = keys.into_iter().enumerate().map(|(i, k)| (i + 1, k)).collect();
+    let mut slots: Vec<(usize, Vec<Value>)> = keys
+        .iter()
+        .cloned()
+        .enumerate()
+        .map(|(i, k)| (i + 1, k))
+        .collect();
     if q.split.is_empty() || other_seen {
         slots.push((0, vec![Value::Null; q.split.len()]));
     }
@@ -96,12 +108,16 @@ pub fn run(x: &mut Exec<'_>, q: &Series) -> Result<(Vec<String>, Vec<Vec<Value>>
         }
         t += step_ns;
     }
-    Ok((columns(x, q), out))
+    Ok(Answered {
+        columns: columns(x, q),
+        rows: out,
+        keys,
+    })
 }
 
 fn columns(x: &Exec<'_>, q: &Series) -> Vec<String> {
     let mut columns = vec!["time_received".to_owned()];
-    columns.extend(q.split.iter().map(|d| d.column().name.to_owned()));
+    columns.extend(q.split.iter().map(|d| d.name().to_owned()));
     if x.sql.query.direction.is_some() {
         columns.push("direction".into());
     }

@@ -9,6 +9,7 @@ use std::fmt::Write;
 
 use weir_flow::{Field, Kind as ColumnKind};
 
+use super::dim::{DEFAULT_V4_PREFIX, DEFAULT_V6_PREFIX, Dim};
 use super::measure::Side;
 use super::query::{Direction, Metric, Query};
 use super::table::Table;
@@ -32,9 +33,50 @@ impl Sql<'_> {
         out
     }
 
-    /// `"a", "b"`: the columns of a key.
-    pub fn cols(&self, fields: &[Field]) -> String {
-        fields.iter().map(|&f| self.col(f)).collect::<Vec<_>>().join(", ")
+    /// A dimension's value: its column, or the network made of an address and its mask.
+    pub fn dim(&self, d: Dim) -> String {
+        let (addr, mask) = match d {
+            Dim::Field(f) => return self.col(f),
+            Dim::SrcNet => (Field::src_addr, Field::src_mask),
+            Dim::DstNet => (Field::dst_addr, Field::dst_mask),
+        };
+        let mut out = String::new();
+        self.d.net(
+            &mut out,
+            &self.col(addr),
+            &self.col(mask),
+            DEFAULT_V4_PREFIX,
+            DEFAULT_V6_PREFIX,
+        );
+        out
+    }
+
+    /// `"a", <net> AS "src_net"`: a key's values, each named as the answer names it.
+    pub fn key_select(&self, dims: &[Dim]) -> String {
+        dims.iter()
+            .map(|&d| match d {
+                Dim::Field(f) => self.col(f),
+                _ => {
+                    let mut out = format!("{} AS ", self.dim(d));
+                    self.d.column(&mut out, d.name());
+                    out
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// `"a", "src_net"`: a key's values by the names [`key_select`](Self::key_select) gives them, to group
+    /// and sort by and to read from a subquery.
+    pub fn key_names(&self, dims: &[Dim]) -> String {
+        dims.iter()
+            .map(|d| {
+                let mut out = String::new();
+                self.d.column(&mut out, d.name());
+                out
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// A table reference.
@@ -165,9 +207,15 @@ impl Sql<'_> {
         out
     }
 
-    /// A literal of `field`'s type holding `value` (a key value the backend returned).
-    pub fn literal(&self, field: Field, value: &Value) -> Option<String> {
+    /// A literal of `dim`'s type holding `value` (a key value the backend returned).
+    pub fn literal(&self, dim: Dim, value: &Value) -> Option<String> {
         let mut out = String::new();
+        let Dim::Field(field) = dim else {
+            // A network, written as text by the backend.
+            let Value::Str(s) = value else { return None };
+            self.d.string(&mut out, s);
+            return Some(out);
+        };
         match (field.column().kind, value) {
             (ColumnKind::Ip, Value::Ip(a)) => self.d.addr(&mut out, *a),
             (ColumnKind::Str, Value::Str(s)) => self.d.string(&mut out, s),
@@ -180,12 +228,12 @@ impl Sql<'_> {
         Some(out)
     }
 
-    /// `("a" = x AND "b" = y)`: a row has this key.
-    pub fn key_match(&self, dims: &[Field], key: &[Value]) -> Option<String> {
+    /// `(a = x AND <net> = y)`: a row has this key.
+    pub fn key_match(&self, dims: &[Dim], key: &[Value]) -> Option<String> {
         let parts = dims
             .iter()
             .zip(key)
-            .map(|(&f, v)| Some(format!("{} = {}", self.col(f), self.literal(f, v)?)))
+            .map(|(&d, v)| Some(format!("{} = {}", self.dim(d), self.literal(d, v)?)))
             .collect::<Option<Vec<_>>>()?;
         Some(format!("({})", parts.join(" AND ")))
     }

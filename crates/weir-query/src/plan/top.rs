@@ -7,17 +7,22 @@
 use std::collections::HashMap;
 
 use super::error::QueryError;
-use super::exec::Exec;
+use super::exec::{Answered, Exec};
 use super::measure::{self, Side, p95};
 use super::query::{Agg, TopN, Unit};
-use super::rank::{Ranked, rank};
+use super::rank::{Ranked, for_keys, rank};
 use super::step::points;
 use crate::backend::Value;
 
-/// Runs the top-N; returns its columns and rows.
-pub fn run(x: &mut Exec<'_>, t: &TopN) -> Result<(Vec<String>, Vec<Vec<Value>>), QueryError> {
-    let top = rank(x, &t.dims, t.by, t.agg, t.limit)?;
-    let other = if t.other && top.len() == t.limit {
+/// Runs the top-N, for its own top keys or for `fixed` ones (those of the period it is compared with);
+/// returns its columns, its rows and the keys it answered for.
+pub fn run(x: &mut Exec<'_>, t: &TopN, fixed: Option<&[Vec<Value>]>) -> Result<Answered, QueryError> {
+    let top = match fixed {
+        Some(keys) => for_keys(x, &t.dims, t.by, t.agg, keys)?,
+        None => rank(x, &t.dims, t.by, t.agg, t.limit)?,
+    };
+    // With fixed keys, the rest may hold traffic however few keys there are.
+    let other = if t.other && (fixed.is_some() || top.len() == t.limit) {
         Some(other(x, t, &top)?)
     } else {
         t.other.then_some([0, 0])
@@ -34,7 +39,7 @@ pub fn run(x: &mut Exec<'_>, t: &TopN) -> Result<(Vec<String>, Vec<Vec<Value>>),
         (Agg::Avg, Unit::Rate) => side.real(measure::rate(t.by, v, n * step_ns)),
         (Agg::Max | Agg::P95, Unit::Rate) => side.real(measure::rate(t.by, v, step_ns)),
     };
-    let mut columns: Vec<String> = t.dims.iter().map(|d| d.column().name.to_owned()).collect();
+    let mut columns: Vec<String> = t.dims.iter().map(|d| d.name().to_owned()).collect();
     if s.query.direction.is_some() {
         columns.push("direction".into());
     }
@@ -50,7 +55,8 @@ pub fn run(x: &mut Exec<'_>, t: &TopN) -> Result<(Vec<String>, Vec<Vec<Value>>),
             rows.push(row);
         }
     }
-    Ok((columns, rows))
+    let keys = top.into_iter().map(|r| r.key).collect();
+    Ok(Answered { columns, rows, keys })
 }
 
 /// The "Other" value on each side.

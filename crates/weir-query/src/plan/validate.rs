@@ -4,6 +4,7 @@ use std::collections::HashSet;
 
 use weir_flow::{FIELDS, Field, Kind as ColumnKind};
 
+use super::dim::Dim;
 use super::error::QueryError;
 use super::query::{Agg, Kind, Query};
 use super::step::{MAX_POINTS, min_step, points};
@@ -110,8 +111,8 @@ pub fn validate(query: &Query) -> Result<(), QueryError> {
     }
 }
 
-/// Dimensions of a key: each a dimension column, none twice, not too many.
-fn dimensions(dims: &[Field], role: &'static str) -> Result<(), QueryError> {
+/// Dimensions of a key: each a dimension (a derived one, or a dimension column), none twice, not too many.
+fn dimensions(dims: &[Dim], role: &'static str) -> Result<(), QueryError> {
     if dims.len() > MAX_DIMS {
         return Err(QueryError::TooManyDimensions {
             role,
@@ -121,16 +122,17 @@ fn dimensions(dims: &[Field], role: &'static str) -> Result<(), QueryError> {
     }
     let mut seen = HashSet::new();
     for d in dims {
-        let col = d.column();
-        if !col.dimension {
+        if let Dim::Field(f) = d
+            && !f.column().dimension
+        {
             return Err(QueryError::NotADimension {
-                field: col.name,
+                field: d.name(),
                 role,
             });
         }
         if !seen.insert(*d) {
             return Err(QueryError::DuplicateDimension {
-                field: col.name,
+                field: d.name(),
                 role,
             });
         }

@@ -1,3 +1,8 @@
+-- top subnet pair by bytes, beside the same key the day before (table flows)
+SELECT weir_net("src_addr", "src_mask", 24, 48) AS "src_net", weir_net("dst_addr", "dst_mask", 24, 48) AS "dst_net", SUM("bytes" * "sampling_rate") AS a FROM "flows" WHERE "time_received" >= to_timestamp_nanos(1795305600000000000) AND "time_received" < to_timestamp_nanos(1795309200000000000) GROUP BY "src_net", "dst_net" ORDER BY a DESC NULLS LAST, "src_net", "dst_net" LIMIT 1;
+-- compared with:
+SELECT weir_net("src_addr", "src_mask", 24, 48) AS "src_net", weir_net("dst_addr", "dst_mask", 24, 48) AS "dst_net", SUM("bytes" * "sampling_rate") AS a FROM "flows" WHERE "time_received" >= to_timestamp_nanos(1795219200000000000) AND "time_received" < to_timestamp_nanos(1795222800000000000) AND ((weir_net("src_addr", "src_mask", 24, 48) = '192.0.2.0/24' AND weir_net("dst_addr", "dst_mask", 24, 48) = '2001:db8::/32')) GROUP BY "src_net", "dst_net" ORDER BY a DESC NULLS LAST, "src_net", "dst_net" LIMIT 1;
+
 -- summary over a day of whole hours (table traffic_1h)
 SELECT "exporter_addr", MAX("exporter_name") AS n, MIN("time_received") AS t0, MAX("time_received") AS t1, SUM("flows") AS f, SUM("bytes" * "sampling_rate") AS b, SUM("packets" * "sampling_rate") AS p FROM "traffic_1h" WHERE "time_received" >= to_timestamp_nanos(1795219200000000000) AND "time_received" < to_timestamp_nanos(1795305600000000000) AND ("proto" = 6) GROUP BY "exporter_addr" ORDER BY "exporter_addr";
 

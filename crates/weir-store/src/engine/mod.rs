@@ -17,6 +17,7 @@
 
 mod check;
 mod disk;
+mod net;
 mod session;
 mod values;
 

@@ -55,6 +55,7 @@ pub async fn run(
         .with_target_partitions(partitions.max(1))
         .set_bool("datafusion.execution.parquet.reorder_filters", true);
     let ctx = SessionContext::new_with_config_rt(config, runtime);
+    ctx.register_udf(super::net::udf());
     register(&ctx, &s).map_err(|e| Failure::Query(engine(&e)))?;
     let frame = ctx.sql(s.sql).await.map_err(|e| Failure::Query(engine(&e)))?;
     // Listings apply their filters (and the running threshold of their top-K sort) while decoding, so the

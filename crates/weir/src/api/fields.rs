@@ -2,23 +2,33 @@
 
 use serde_json::{Value as J, json};
 use weir_flow::{COLUMNS, Kind};
+use weir_query::plan::DERIVED;
 
-/// Every column: its name, kind, whether it is a dimension (a key for top-N and splits) and whether the
-/// rollups keep it (questions about it are answered fastest), and what it holds.
+/// Every column: its name, kind, whether it is a dimension (a key for top-N and splits), whether the
+/// rollups keep it (questions about it are answered fastest), that filters can test it, and what it holds;
+/// then the dimensions made from columns (networks), which only key and split.
 pub fn fields() -> J {
-    let fields: Vec<J> = COLUMNS
-        .iter()
-        .map(|c| {
-            json!({
-                "name": c.name,
-                "kind": kind(c.kind),
-                "dimension": c.dimension,
-                "rollup": c.rollup,
-                "doc": c.doc.trim(),
-            })
+    let columns = COLUMNS.iter().map(|c| {
+        json!({
+            "name": c.name,
+            "kind": kind(c.kind),
+            "dimension": c.dimension,
+            "rollup": c.rollup,
+            "filter": true,
+            "doc": c.doc.trim(),
         })
-        .collect();
-    json!({ "fields": fields })
+    });
+    let derived = DERIVED.iter().map(|(d, doc)| {
+        json!({
+            "name": d.name(),
+            "kind": "network",
+            "dimension": true,
+            "rollup": false,
+            "filter": false,
+            "doc": doc,
+        })
+    });
+    json!({ "fields": columns.chain(derived).collect::<Vec<_>>() })
 }
 
 /// The kind's name as the API documents it.

@@ -26,11 +26,11 @@ fn parameter(name: &str) -> J {
             json!({ "type": "string" }),
         ),
         "dims" => (
-            "Comma-separated dimensions (schema field names) the top-N is keyed by.",
+            "Comma-separated dimensions the top-N is keyed by: schema field names, or `src_net`/`dst_net` (an address cut to its mask; /24 or /48 when the exporter sent none).",
             json!({ "type": "string" }),
         ),
         "split" => (
-            "Comma-separated dimensions the series is split by (the top `limit` keys and Other).",
+            "Comma-separated dimensions the series is split by (the top `limit` keys and Other): schema field names, or `src_net`/`dst_net`.",
             json!({ "type": "string" }),
         ),
         "by" => (
@@ -182,13 +182,14 @@ pub fn document() -> J {
     paths.insert(
         "/api/v1/fields".into(),
         plain(
-            "The schema: every field's name, kind, whether it is a dimension, whether rollups keep it.",
+            "The schema: every field's name, kind, whether it is a dimension, whether rollups keep it, whether filters can test it; then the dimensions made from fields (networks).",
             json!({ "type": "object", "required": ["fields"], "properties": { "fields": { "type": "array", "items": {
                 "type": "object",
-                "required": ["name", "kind", "dimension", "rollup", "doc"],
+                "required": ["name", "kind", "dimension", "rollup", "filter", "doc"],
                 "properties": {
                     "name": { "type": "string" }, "kind": { "type": "string" },
-                    "dimension": { "type": "boolean" }, "rollup": { "type": "boolean" }, "doc": { "type": "string" }
+                    "dimension": { "type": "boolean" }, "rollup": { "type": "boolean" },
+                    "filter": { "type": "boolean" }, "doc": { "type": "string" }
                 }
             } } } }),
             json!([]),

@@ -36,7 +36,8 @@ fn base() -> u64 {
 }
 
 /// Flows: TCP 443 (3 flows, 1000 bytes each, in), UDP 53 (2 flows, 100 bytes each, out, sampled 1:10),
-/// ICMP (1 flow, 64 bytes, no direction); all from exporter 192.0.2.1.
+/// ICMP (1 flow, 64 bytes, no direction); all from exporter 192.0.2.1, from 10.0.0.i (the first two with
+/// a /16 mask, the others with none) to 198.51.100.7, one a second.
 fn flows() -> Vec<FlowRecord> {
     let t = base();
     let flow = |i: u64, proto: u8, port: u16, bytes: u64, sampling: u32, dir: u8| FlowRecord {
@@ -46,6 +47,7 @@ fn flows() -> Vec<FlowRecord> {
         exporter_addr: v4([192, 0, 2, 1]),
         proto,
         src_addr: v4([10, 0, 0, i as u8]),
+        src_mask: if i < 2 { 16 } else { 0 },
         dst_addr: v4([198, 51, 100, 7]),
         src_port: 40_000,
         dst_port: port,
@@ -105,13 +107,18 @@ async fn get(app: &Router, uri: &str) -> (StatusCode, J) {
 
 /// The rows of an answer as (first column as text, last column as a number).
 fn pairs(answer: &J) -> Vec<(String, f64)> {
+    pairs_at(answer, 0)
+}
+
+/// The rows of an answer as (column `at` as text, last column as a number).
+fn pairs_at(answer: &J, at: usize) -> Vec<(String, f64)> {
     answer["rows"]
         .as_array()
         .unwrap()
         .iter()
         .map(|r| {
             let r = r.as_array().unwrap();
-            let key = match &r[0] {
+            let key = match &r[at] {
                 J::String(s) => s.clone(),
                 other => other.to_string(),
             };
@@ -228,9 +235,100 @@ async fn compares_with_the_period_before() {
     assert_eq!(pairs(&a)[0], ("6".into(), 3000.0));
     assert_eq!(
         pairs(&a["compare"]),
-        [("null".into(), 0.0)],
-        "nothing an hour before"
+        [
+            ("6".into(), 0.0),
+            ("17".into(), 0.0),
+            ("1".into(), 0.0),
+            ("null".into(), 0.0)
+        ],
+        "nothing an hour before, for each key of this hour"
     );
+    // Flows 3 to 5 (UDP and ICMP), set beside flows 0 to 2 (TCP): the earlier period answers for UDP,
+    // this period's top key, and puts TCP, its own top key, in Other.
+    let s = 1_000_000_000;
+    let uri = format!(
+        "/api/v1/top?dims=proto&limit=1&from={}&to={}&compare=3",
+        base() + 3 * s,
+        base() + 6 * s
+    );
+    let (status, a) = get(&app, &uri).await;
+    assert_eq!(status, StatusCode::OK, "{a}");
+    assert_eq!(pairs(&a), [("17".into(), 2000.0), ("null".into(), 64.0)]);
+    assert_eq!(
+        pairs(&a["compare"]),
+        [("17".into(), 0.0), ("null".into(), 3000.0)]
+    );
+    let uri = format!(
+        "/api/v1/series?split=proto&limit=1&step=1s&from={}&to={}&compare=3&by=flows&unit=total",
+        base() + 3 * s,
+        base() + 6 * s
+    );
+    let (status, a) = get(&app, &uri).await;
+    assert_eq!(status, StatusCode::OK, "{a}");
+    // The series' keys, in order, each with its total ("null" for Other).
+    let keys = |a: &J| {
+        let mut k: Vec<(String, f64)> = Vec::new();
+        for (key, v) in pairs_at(a, 1) {
+            match k.iter_mut().find(|(x, _)| *x == key) {
+                Some((_, total)) => *total += v,
+                None => k.push((key, v)),
+            }
+        }
+        k
+    };
+    assert_eq!(keys(&a), [("17".into(), 2.0), ("null".into(), 1.0)]);
+    assert_eq!(
+        keys(&a["compare"]),
+        [("17".into(), 0.0), ("null".into(), 3.0)],
+        "UDP had no flows before; TCP is Other"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ranks_subnet_pairs_by_each_flows_mask() {
+    let dir = store();
+    let app = api(Some(&dir), ApiConfig::default());
+    let (status, a) = get(&app, "/api/v1/top?dims=src_net,dst_net&by=flows&other=false").await;
+    assert_eq!(status, StatusCode::OK, "{a}");
+    assert_eq!(a["columns"], serde_json::json!(["src_net", "dst_net", "flows"]));
+    assert_eq!(
+        a["rows"],
+        serde_json::json!([
+            ["10.0.0.0/24", "198.51.100.0/24", 4],
+            ["10.0.0.0/16", "198.51.100.0/24", 2]
+        ]),
+        "masked by src_mask, or /24 without one"
+    );
+    let (status, a) = get(&app, "/api/v1/series?split=src_net&by=flows&unit=total&step=60s").await;
+    assert_eq!(status, StatusCode::OK, "{a}");
+    let total = |net: &str| -> f64 {
+        a["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r[1] == net)
+            .map(|r| r[2].as_f64().unwrap())
+            .sum()
+    };
+    assert_eq!((total("10.0.0.0/24"), total("10.0.0.0/16")), (4.0, 2.0));
+    let (status, a) = get(&app, "/api/v1/top?dims=src_net&filter=src_net%20%3D%201").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{a}");
+    // The UI's drill-down filters for each network (ui/src/drill.ts) select exactly its flows.
+    for (filter, flows) in [
+        ("src net 10.0.0.0/16 and src_mask = 16", 2),
+        (
+            "src net 10.0.0.0/24 and (src_mask = 24 or src_mask = 0 or src_mask > 32)",
+            4,
+        ),
+    ] {
+        let uri = format!(
+            "/api/v1/flows?filter={}",
+            form_urlencoded::byte_serialize(filter.as_bytes()).collect::<String>()
+        );
+        let (status, a) = get(&app, &uri).await;
+        assert_eq!(status, StatusCode::OK, "{a}");
+        assert_eq!(a["rows"].as_array().unwrap().len(), flows, "{filter}: {a}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -325,7 +423,12 @@ async fn checks_filters_and_lists_fields() {
 
     let (_, body) = get(&app, "/api/v1/fields").await;
     let fields = body["fields"].as_array().unwrap();
-    assert_eq!(fields.len(), weir_flow::COLUMNS.len());
+    assert_eq!(fields.len(), weir_flow::COLUMNS.len() + 2);
+    let net = fields.iter().find(|f| f["name"] == "src_net").unwrap();
+    assert_eq!(
+        (net["dimension"].as_bool(), net["filter"].as_bool()),
+        (Some(true), Some(false))
+    );
     let dst = fields.iter().find(|f| f["name"] == "dst_addr").unwrap();
     assert_eq!(
         (dst["kind"].as_str(), dst["dimension"].as_bool()),

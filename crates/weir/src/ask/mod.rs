@@ -8,7 +8,6 @@ mod value;
 use std::net::IpAddr;
 
 use thiserror::Error;
-use weir_flow::Field;
 use weir_query::backend::Value;
 use weir_query::filter::{self, FilterError};
 use weir_query::plan::{self, Agg, Direction, Flows, Kind, Metric, Order, Query, Series, TopN, Unit};
@@ -122,8 +121,8 @@ fn kind(ask: Ask, w: &Words) -> Result<Kind, WordError> {
     let dims = w
         .dims
         .iter()
-        .map(|d| plan::field(d.trim()).map_err(|e| WordError::new("dims", e)))
-        .collect::<Result<Vec<Field>, _>>()?;
+        .map(|d| plan::dim(d.trim()).map_err(|e| WordError::new("dims", e)))
+        .collect::<Result<Vec<plan::Dim>, _>>()?;
     let by: Metric = parse_word("by", w.by.as_deref(), Metric::Bytes)?;
     let unit: Unit = parse_word("unit", w.unit.as_deref(), Unit::Total)?;
     let step = w.step.as_deref().map(|s| seconds("step", s)).transpose()?;
@@ -247,7 +246,7 @@ pub fn label_other(kind: &Kind, columns: &[String], rows: &mut [Vec<Value>]) {
     };
     let at: Vec<usize> = dims
         .iter()
-        .filter_map(|d| columns.iter().position(|c| c == d.column().name))
+        .filter_map(|d| columns.iter().position(|c| c == d.name()))
         .collect();
     let Some(&first) = at.first() else { return };
     for row in rows {
@@ -298,7 +297,7 @@ mod tests {
         };
         let series = Kind::Series(Series {
             step: None,
-            split: vec![Field::proto, Field::dst_port],
+            split: vec![weir_flow::Field::proto.into(), weir_flow::Field::dst_port.into()],
             limit: 1,
             by: Metric::Bytes,
             unit: Unit::Total,
@@ -342,7 +341,7 @@ mod tests {
         assert_eq!(
             q.kind,
             Kind::TopN(TopN {
-                dims: vec![Field::src_as, Field::dst_as],
+                dims: vec![weir_flow::Field::src_as.into(), weir_flow::Field::dst_as.into()],
                 by: Metric::Packets,
                 unit: Unit::Rate,
                 agg: Agg::P95,

@@ -97,4 +97,17 @@ impl Dialect for ClickHouse {
     fn unsigned(&self, out: &mut String, value: u64) {
         let _ = write!(out, "toUInt64({value})");
     }
+
+    /// IPv4-mapped addresses are cut as `IPv4` (`IPv4NumToString` writes them without the mapping), others
+    /// as `IPv6`; the range functions give the first address of the prefix.
+    fn net(&self, out: &mut String, addr: &str, mask: &str, v4: u8, v6: u8) {
+        let len4 = format!("toUInt8(if({mask} BETWEEN 1 AND 32, {mask}, {v4}))");
+        let len6 = format!("toUInt8(if({mask} BETWEEN 1 AND 128, {mask}, {v6}))");
+        let _ = write!(
+            out,
+            "if({addr} BETWEEN toIPv6('::ffff:0.0.0.0') AND toIPv6('::ffff:255.255.255.255'), \
+             concat(IPv4NumToString(tupleElement(IPv4CIDRToRange(CAST({addr} AS IPv4), {len4}), 1)), '/', toString({len4})), \
+             concat(IPv6NumToString(tupleElement(IPv6CIDRToRange({addr}, {len6}), 1)), '/', toString({len6})))"
+        );
+    }
 }

@@ -115,4 +115,9 @@ impl Dialect for DataFusion {
     fn unsigned(&self, out: &mut String, value: u64) {
         let _ = write!(out, "arrow_cast({value}, 'UInt64')");
     }
+
+    /// `weir_net(addr, mask, v4, v6)`, a function the embedded engine registers in every session.
+    fn net(&self, out: &mut String, addr: &str, mask: &str, v4: u8, v6: u8) {
+        let _ = write!(out, "weir_net({addr}, {mask}, {v4}, {v6})");
+    }
 }

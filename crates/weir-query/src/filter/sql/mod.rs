@@ -64,6 +64,10 @@ pub trait Dialect: std::fmt::Debug {
     /// An integer literal typed as an unsigned 64-bit integer, so that a `CASE` mixing it with an unsigned
     /// column stays an unsigned integer.
     fn unsigned(&self, out: &mut String, value: u64);
+    /// The network of the address column `addr` under the prefix length column `mask`, as text
+    /// (`192.0.2.0/24`, `2001:db8::/48`, IPv4 without its IPv6 mapping); a mask of 0 or one too long for
+    /// the address's family is taken as `v4` or `v6` bits.
+    fn net(&self, out: &mut String, addr: &str, mask: &str, v4: u8, v6: u8);
 }
 
 /// `expr` as a SQL condition in `dialect`.
