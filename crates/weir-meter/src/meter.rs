@@ -11,6 +11,8 @@
 //! entry when the batch starts, and then the batch is counted in arrival order, so the caches behave
 //! exactly as if packets came one by one, only with their memory already at hand.
 
+use std::convert::Infallible;
+
 use weir_flow::FlowRecord;
 use weir_flow::codes::etype;
 use weir_proto::packet::Summary;
@@ -212,12 +214,14 @@ impl Meter {
     /// Counts the batched packets, in arrival order.
     fn drain(&mut self) {
         let pending = std::mem::take(&mut self.pending);
+        // New flows of the batch so far, per cache: each takes the next free slot.
+        let mut new = [0usize; 2];
         for (keyed, _) in pending.iter().take(AHEAD) {
-            self.prefetch_entry(keyed);
+            self.prefetch_entry(keyed, &mut new);
         }
         for (i, (keyed, view)) in pending.iter().enumerate() {
             if let Some((later, _)) = pending.get(i + AHEAD) {
-                self.prefetch_entry(later);
+                self.prefetch_entry(later, &mut new);
             }
             self.advance(view.ts_ns);
             match *keyed {
@@ -236,10 +240,10 @@ impl Meter {
     }
 
     #[inline]
-    fn prefetch_entry(&self, keyed: &Keyed) {
+    fn prefetch_entry(&self, keyed: &Keyed, new: &mut [usize; 2]) {
         match *keyed {
-            Keyed::V4(hash, _) => self.v4.prefetch_entry(hash),
-            Keyed::Wide(hash, _) => self.wide.prefetch_entry(hash),
+            Keyed::V4(hash, _) => new[0] += usize::from(self.v4.prefetch_entry(hash, new[0])),
+            Keyed::Wide(hash, _) => new[1] += usize::from(self.wide.prefetch_entry(hash, new[1])),
         }
     }
 
@@ -266,11 +270,32 @@ impl Meter {
         }
     }
 
-    /// Expires every flow in the cache (end of a capture file, shutdown).
+    /// Expires every flow in the cache (end of a capture file, shutdown) into [`Meter::expired`].
     pub fn flush(&mut self) {
+        let _ = self.flush_with(|_| Ok::<(), Infallible>(()));
+    }
+
+    /// Expires every flow in the cache, handing the expired flows to `hand_over` a few thousand at a
+    /// time (it takes them out of the vector): a million flows flushed at once need no million-record
+    /// buffer. After an error, the rest are still expired, into [`Meter::expired`], and the first error
+    /// is returned.
+    pub fn flush_with<E>(
+        &mut self,
+        mut hand_over: impl FnMut(&mut Vec<FlowRecord>) -> Result<(), E>,
+    ) -> Result<(), E> {
         self.drain();
-        self.v4.flush(self.now_ns, &self.base, &mut self.expired);
-        self.wide.flush(self.now_ns, &self.base, &mut self.expired);
+        let mut result = Ok(());
+        let mut take = |out: &mut Vec<FlowRecord>| {
+            if result.is_ok() {
+                result = hand_over(out);
+            }
+        };
+        self.v4
+            .flush(self.now_ns, &self.base, &mut self.expired, &mut take);
+        self.wide
+            .flush(self.now_ns, &self.base, &mut self.expired, &mut take);
+        take(&mut self.expired);
+        result
     }
 
     /// Flows expired so far and not yet taken; the caller exports them and clears the vector.

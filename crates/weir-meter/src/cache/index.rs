@@ -37,10 +37,17 @@ impl Index {
     /// An index for up to `entries` flows.
     pub(crate) fn new(entries: usize) -> Self {
         let len = ((entries as f64 * CELLS_PER_ENTRY) as usize).max(16);
+        let cells = vec![EMPTY; len];
+        super::memory::huge_pages(&cells);
         Index {
-            cells: vec![EMPTY; len],
+            cells,
             len: len as u64,
         }
+    }
+
+    /// Removes every cell at once (the cache was flushed), cheaper than removing them one by one.
+    pub(crate) fn clear(&mut self) {
+        self.cells.fill(EMPTY);
     }
 
     /// Bytes the index takes.

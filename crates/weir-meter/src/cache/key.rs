@@ -6,7 +6,7 @@
 //! rather than one keeps the common IPv4 entry small: the entry's size is the cache's memory per flow.
 
 use std::fmt;
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash, RandomState};
 use std::net::Ipv6Addr;
 
 use thiserror::Error;
@@ -178,11 +178,53 @@ pub fn keyed_dst_port(rec: &FlowRecord) -> u16 {
     }
 }
 
+/// The hash of a key in the cache's index.
+///
+/// Each cache draws its own random seeds, so traffic made to collide cannot be aimed at the index's
+/// probe chains. A key is hashed as a few 64-bit words, two at a time by one 64×64→128-bit multiply
+/// folded back to 64 bits (foldhash's step), rather than through `Hasher` one field per call: the index
+/// hashes every packet and every flow the ager expires.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyHasher {
+    seeds: [u64; 4],
+}
+
+impl Default for KeyHasher {
+    fn default() -> Self {
+        let random = RandomState::new();
+        KeyHasher {
+            seeds: [0u64, 1, 2, 3].map(|i| random.hash_one(i)),
+        }
+    }
+}
+
+#[inline]
+fn fold(a: u64, b: u64) -> u64 {
+    let p = u128::from(a) * u128::from(b);
+    (p as u64) ^ (p >> 64) as u64
+}
+
+impl KeyHasher {
+    /// The hash of a key given as `N` words (`N` even); its high 32 bits are as well mixed as its low.
+    #[inline]
+    pub fn words<const N: usize>(&self, words: [u64; N]) -> u64 {
+        let [s0, s1, s2, s3] = self.seeds;
+        let mut h = s2;
+        for pair in words.chunks_exact(2) {
+            h = fold(pair[0] ^ s0 ^ h, pair[1] ^ s1);
+        }
+        fold(h ^ s3, s2 | 1)
+    }
+}
+
 /// A key layout: built from a parsed packet, written back into the flow record at expiry.
 pub trait CacheKey: Copy + Eq + Hash + fmt::Debug {
     /// The key of a parsed packet, for a packet this layout can hold (see [`V4Key::fits`]). `in_if` and
     /// `out_if` come from the probe's configuration, not from the packet.
     fn from_packet(rec: &FlowRecord, set: KeySet, in_if: u32, out_if: u32) -> Self;
+
+    /// The key's hash under `hasher`.
+    fn hash_with(&self, hasher: &KeyHasher) -> u64;
 
     /// Writes the key's fields into `rec`; fields outside the key set stay as they are.
     fn fill(&self, set: KeySet, rec: &mut FlowRecord);
@@ -230,6 +272,16 @@ impl CacheKey for V4Key {
             proto: pick(set, KeyField::Proto, rec.proto),
             tos: pick(set, KeyField::Tos, rec.tos),
         }
+    }
+
+    #[inline]
+    fn hash_with(&self, hasher: &KeyHasher) -> u64 {
+        hasher.words([
+            u64::from(self.src) << 32 | u64::from(self.dst),
+            u64::from(self.in_if) << 32 | u64::from(self.src_port) << 16 | u64::from(self.dst_port),
+            u64::from(self.proto) << 8 | u64::from(self.tos),
+            0,
+        ])
     }
 
     fn fill(&self, set: KeySet, rec: &mut FlowRecord) {
@@ -311,6 +363,25 @@ impl CacheKey for WideKey {
             proto: pick(set, KeyField::Proto, rec.proto),
             tos: pick(set, KeyField::Tos, rec.tos),
         }
+    }
+
+    #[inline]
+    fn hash_with(&self, hasher: &KeyHasher) -> u64 {
+        let (src, dst) = (u128::from_be_bytes(self.src), u128::from_be_bytes(self.dst));
+        hasher.words([
+            (src >> 64) as u64,
+            src as u64,
+            (dst >> 64) as u64,
+            dst as u64,
+            u64::from(self.in_if) << 32 | u64::from(self.out_if),
+            u64::from(self.src_port) << 48
+                | u64::from(self.dst_port) << 32
+                | u64::from(self.vlan) << 16
+                | u64::from(self.proto) << 8
+                | u64::from(self.tos),
+            mac_value(self.src_mac),
+            mac_value(self.dst_mac),
+        ])
     }
 
     fn fill(&self, set: KeySet, rec: &mut FlowRecord) {

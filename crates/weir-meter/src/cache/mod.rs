@@ -7,12 +7,13 @@ pub mod config;
 pub mod entry;
 mod index;
 pub mod key;
+mod memory;
 mod prefetch;
 pub mod table;
 
 pub use config::{CacheConfig, ConfigError};
 pub use entry::PacketView;
-pub use key::{CacheKey, KeyField, KeySet, KeySetError, V4Key, WideKey};
+pub use key::{CacheKey, KeyField, KeyHasher, KeySet, KeySetError, V4Key, WideKey};
 pub use table::{CacheCounters, FlowCache};
 
 #[cfg(test)]

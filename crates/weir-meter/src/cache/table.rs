@@ -7,21 +7,58 @@
 //! cache is full, the oldest flows by last packet are expired in a batch (1/64 of the cache), found by a
 //! selection over the array, so a burst of new flows does not pay one scan each.
 
-use std::hash::BuildHasher;
-
-use hashbrown::DefaultHashBuilder;
 use weir_flow::FlowRecord;
 use weir_flow::codes::end_reason;
 
 use super::config::CacheConfig;
 use super::entry::{Entry, PacketView};
 use super::index::Index;
-use super::key::CacheKey;
-use super::prefetch;
+use super::key::{CacheKey, KeyHasher};
+use super::{memory, prefetch};
 use crate::stats::ProtocolTable;
 
 /// TCP FIN and RST: either ends the flow once its packet is counted.
 const FIN_RST: u16 = 0x01 | 0x04;
+
+/// Index removals the ager keeps in flight: each flow it expires has its index cell prefetched, and is
+/// removed from the index this many expiries later, so the walk does not wait on one cell at a time.
+const REMOVALS_AHEAD: usize = 16;
+
+/// Entries the ager keeps bounds for together: 8 IPv4 entries are nine cache lines, the bounds 16 bytes.
+const AGER_BLOCK: usize = 8;
+
+/// Lower bounds of the first and last packet times of the live flows in one block of [`AGER_BLOCK`]
+/// entries, so that the ager skips the blocks in which no flow can be due; `u64::MAX` when the block
+/// has no flow. A new flow lowers them; packets only raise a flow's last time, which leaves the bound
+/// true, and the rare packet older than its flow's first lowers the first bound. Each walk of a block
+/// makes them exact again.
+#[derive(Debug, Clone, Copy)]
+struct Bounds {
+    first_ns: u64,
+    last_ns: u64,
+}
+
+impl Bounds {
+    const NO_FLOW: Bounds = Bounds {
+        first_ns: u64::MAX,
+        last_ns: u64::MAX,
+    };
+
+    #[inline]
+    fn include(&mut self, first_ns: u64, last_ns: u64) {
+        self.first_ns = self.first_ns.min(first_ns);
+        self.last_ns = self.last_ns.min(last_ns);
+    }
+}
+
+/// How many blocks ahead of the one it walks the ager asks for entries.
+const BLOCKS_AHEAD: usize = 2;
+
+/// Flows a flush hands over at a time, so that flushing a million flows needs no million-record buffer.
+const FLUSH_CHUNK: usize = 4096;
+
+/// How many flows ahead of the one it expires a flush asks for entries.
+const FLUSH_AHEAD: usize = 16;
 
 /// What the cache did, since it was created.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -66,9 +103,13 @@ impl CacheCounters {
 pub struct FlowCache<K> {
     config: CacheConfig,
     entries: Vec<Entry<K>>,
+    /// The ager's bounds, one per [`AGER_BLOCK`] entries.
+    bounds: Vec<Bounds>,
+    /// Reused by the ager: the blocks it walks in this poll.
+    due_blocks: Vec<u32>,
     free: Vec<u32>,
     index: Index,
-    hasher: DefaultHashBuilder,
+    hasher: KeyHasher,
     used: usize,
     counters: CacheCounters,
     protocols: ProtocolTable,
@@ -77,15 +118,20 @@ pub struct FlowCache<K> {
 }
 
 impl<K: CacheKey> FlowCache<K> {
-    /// An empty cache. The index is sized for `config.entries` at once; entries are allocated as flows
-    /// arrive, so an idle IPv6 cache costs only its index.
+    /// An empty cache. The index and the entries' array are reserved for `config.entries` at once, so
+    /// the array never moves; memory is only taken as flows first use it, so an idle IPv6 cache costs
+    /// only its index.
     pub fn new(config: CacheConfig) -> Self {
+        let entries = Vec::with_capacity(config.entries);
+        memory::huge_pages(&entries);
         FlowCache {
             config,
-            entries: Vec::new(),
+            entries,
+            bounds: vec![Bounds::NO_FLOW; config.entries.div_ceil(AGER_BLOCK)],
+            due_blocks: Vec::new(),
             free: Vec::new(),
             index: Index::new(config.entries),
-            hasher: DefaultHashBuilder::default(),
+            hasher: KeyHasher::default(),
             used: 0,
             counters: CacheCounters::default(),
             protocols: ProtocolTable::default(),
@@ -93,17 +139,18 @@ impl<K: CacheKey> FlowCache<K> {
         }
     }
 
-    /// Bytes of memory one flow takes when the cache is full: the entry, its share of the index and its
-    /// place on the free list.
+    /// Bytes of memory one flow takes when the cache is full: the entry, its share of the index and of
+    /// the ager's bounds and list of blocks, and its place on the free list.
     pub fn bytes_per_entry(&self) -> f64 {
+        let ager = self.bounds.len() * (size_of::<Bounds>() + size_of::<u32>());
         (size_of::<Entry<K>>() + size_of::<u32>()) as f64
-            + self.index.bytes() as f64 / self.config.entries as f64
+            + (self.index.bytes() + ager) as f64 / self.config.entries as f64
     }
 
     /// The hash a key is filed under.
     #[inline]
     pub fn hash(&self, key: &K) -> u64 {
-        self.hasher.hash_one(key)
+        key.hash_with(&self.hasher)
     }
 
     /// First stage of a batched lookup: bring the index cell of `hash` into cache.
@@ -112,13 +159,30 @@ impl<K: CacheKey> FlowCache<K> {
         self.index.prefetch(hash);
     }
 
-    /// Second stage: with the index cell at hand, bring the flow's entry into cache, if it has one.
+    /// Second stage: with the index cell at hand, bring the flow's entry into cache. A flow not in the
+    /// cache will most likely take a free slot: the one below the `new_before` slots that earlier new
+    /// flows of the batch will take from the top of the free list. Returns whether the flow looks new.
     #[inline]
-    pub fn prefetch_entry(&self, hash: u64) {
+    pub fn prefetch_entry(&self, hash: u64, new_before: usize) -> bool {
         // Comparing keys here would itself wait for the entry; the first slot with the right hash bits is
         // nearly always the one.
-        if let Some(slot) = self.index.find(hash, |_| true) {
-            prefetch::read(&self.entries[slot as usize]);
+        match self.index.find(hash, |_| true) {
+            Some(slot) => {
+                prefetch::read_all(&self.entries[slot as usize]);
+                false
+            }
+            None => {
+                if let Some(&slot) = self
+                    .free
+                    .len()
+                    .checked_sub(new_before + 1)
+                    .and_then(|i| self.free.get(i))
+                {
+                    prefetch::read_all(&self.entries[slot as usize]);
+                    prefetch::read(&self.bounds[slot as usize / AGER_BLOCK]);
+                }
+                true
+            }
         }
     }
 
@@ -172,10 +236,14 @@ impl<K: CacheKey> FlowCache<K> {
             };
             if let Some(reason) = reason {
                 self.emit(slot, base, p.ts_ns, reason, out);
-                self.entries[slot as usize] = Entry::start(key, p);
+                self.start(slot, key, p);
                 self.counters.added += 1;
             } else {
-                self.entries[slot as usize].add(p);
+                let e = &mut self.entries[slot as usize];
+                if p.ts_ns < e.first_ns {
+                    self.bounds[slot as usize / AGER_BLOCK].include(p.ts_ns, u64::MAX);
+                }
+                e.add(p);
             }
             if p.tcp_flags & FIN_RST != 0 {
                 self.expire_slot(slot, hash, base, p.ts_ns, end_reason::END_OF_FLOW, out);
@@ -188,12 +256,14 @@ impl<K: CacheKey> FlowCache<K> {
         }
         let slot = match self.free.pop() {
             Some(slot) => {
-                self.entries[slot as usize] = Entry::start(key, p);
+                self.start(slot, key, p);
                 slot
             }
             None => {
                 self.entries.push(Entry::start(key, p));
-                (self.entries.len() - 1) as u32
+                let slot = (self.entries.len() - 1) as u32;
+                self.bounds[slot as usize / AGER_BLOCK].include(p.ts_ns, p.ts_ns);
+                slot
             }
         };
         self.index.insert(hash, slot);
@@ -202,6 +272,13 @@ impl<K: CacheKey> FlowCache<K> {
         if p.tcp_flags & FIN_RST != 0 {
             self.expire_slot(slot, hash, base, p.ts_ns, end_reason::END_OF_FLOW, out);
         }
+    }
+
+    /// Starts a flow with packet `p` in `slot`, which is free or was just expired.
+    #[inline]
+    fn start(&mut self, slot: u32, key: K, p: &PacketView) {
+        self.entries[slot as usize] = Entry::start(key, p);
+        self.bounds[slot as usize / AGER_BLOCK].include(p.ts_ns, p.ts_ns);
     }
 
     fn count_expiry(&mut self, reason: u8) {
@@ -224,9 +301,14 @@ impl<K: CacheKey> FlowCache<K> {
         reason: u8,
         out: &mut Vec<FlowRecord>,
     ) {
+        self.release(slot, base, now_ns, reason, out);
+        self.index.remove(hash, slot);
+    }
+
+    /// Expires the flow in `slot` and frees its entry, leaving the index to the caller.
+    fn release(&mut self, slot: u32, base: &FlowRecord, now_ns: u64, reason: u8, out: &mut Vec<FlowRecord>) {
         self.emit(slot, base, now_ns, reason, out);
         self.entries[slot as usize].packets = 0;
-        self.index.remove(hash, slot);
         self.free.push(slot);
         self.used -= 1;
     }
@@ -266,21 +348,66 @@ impl<K: CacheKey> FlowCache<K> {
         if inactive < self.config.inactive_ns {
             self.counters.emergency_polls += 1;
         }
-        for slot in 0..self.entries.len() {
-            let e = &self.entries[slot];
-            if e.packets == 0 {
-                continue;
-            }
-            let reason = if now_ns.saturating_sub(e.last_ns) >= inactive {
-                end_reason::IDLE_TIMEOUT
-            } else if now_ns.saturating_sub(e.first_ns) >= self.config.active_ns {
-                end_reason::ACTIVE_TIMEOUT
+        // Expired flows whose index cells are on their way, (hash, slot), in a ring.
+        let mut removals = [(0u64, 0u32); REMOVALS_AHEAD];
+        let mut expired = 0usize;
+        let active = self.config.active_ns;
+        let due = |first_ns: u64, last_ns: u64| {
+            if now_ns.saturating_sub(last_ns) >= inactive {
+                Some(end_reason::IDLE_TIMEOUT)
+            } else if now_ns.saturating_sub(first_ns) >= active {
+                Some(end_reason::ACTIVE_TIMEOUT)
             } else {
-                continue;
-            };
-            let hash = self.hasher.hash_one(e.key);
-            self.expire_slot(slot as u32, hash, base, now_ns, reason, out);
+                None
+            }
+        };
+        // The blocks to walk, found from the bounds alone; each block's entries are asked for a few
+        // blocks ahead, as the walk skips about too much for the hardware's own prefetching.
+        let mut due_blocks = std::mem::take(&mut self.due_blocks);
+        due_blocks.clear();
+        due_blocks.extend((0..self.entries.len().div_ceil(AGER_BLOCK) as u32).filter(|&b| {
+            let bounds = self.bounds[b as usize];
+            due(bounds.first_ns, bounds.last_ns).is_some()
+        }));
+        for (i, &block) in due_blocks.iter().enumerate() {
+            if let Some(&ahead) = due_blocks.get(i + BLOCKS_AHEAD) {
+                prefetch::read_slice(self.block(ahead as usize));
+            }
+            let block = block as usize;
+            let mut left = Bounds::NO_FLOW;
+            for slot in block * AGER_BLOCK..self.entries.len().min((block + 1) * AGER_BLOCK) {
+                let e = &self.entries[slot];
+                if e.packets == 0 {
+                    continue;
+                }
+                let Some(reason) = due(e.first_ns, e.last_ns) else {
+                    left.include(e.first_ns, e.last_ns);
+                    continue;
+                };
+                let hash = self.hash(&e.key);
+                self.index.prefetch(hash);
+                self.release(slot as u32, base, now_ns, reason, out);
+                // Nothing looks flows up during the walk, so an entry may be freed before its index cell
+                // goes.
+                let ring = &mut removals[expired % REMOVALS_AHEAD];
+                if expired >= REMOVALS_AHEAD {
+                    self.index.remove(ring.0, ring.1);
+                }
+                *ring = (hash, slot as u32);
+                expired += 1;
+            }
+            self.bounds[block] = left;
         }
+        self.due_blocks = due_blocks;
+        for i in expired.saturating_sub(REMOVALS_AHEAD)..expired {
+            let (hash, slot) = removals[i % REMOVALS_AHEAD];
+            self.index.remove(hash, slot);
+        }
+    }
+
+    /// The entries of ager block `block`.
+    fn block(&self, block: usize) -> &[Entry<K>] {
+        &self.entries[block * AGER_BLOCK..self.entries.len().min((block + 1) * AGER_BLOCK)]
     }
 
     /// Makes room in a full cache: expires the oldest 1/64 of the flows by last packet, oldest first.
@@ -301,14 +428,21 @@ impl<K: CacheKey> FlowCache<K> {
         scratch.truncate(n);
         scratch.sort_unstable();
         for &(_, slot) in &scratch {
-            let hash = self.hasher.hash_one(self.entries[slot as usize].key);
+            let hash = self.hash(&self.entries[slot as usize].key);
             self.expire_slot(slot, hash, base, now_ns, end_reason::LACK_OF_RESOURCES, out);
         }
         self.scratch = scratch;
     }
 
-    /// Expires every flow (end of input, shutdown), oldest first.
-    pub fn flush(&mut self, now_ns: u64, base: &FlowRecord, out: &mut Vec<FlowRecord>) {
+    /// Expires every flow (end of input, shutdown), oldest first, calling `hand_over` with `out` after
+    /// every few thousand flows and at the end; it is meant to take the flows out of `out`.
+    pub fn flush(
+        &mut self,
+        now_ns: u64,
+        base: &FlowRecord,
+        out: &mut Vec<FlowRecord>,
+        hand_over: &mut impl FnMut(&mut Vec<FlowRecord>),
+    ) {
         let mut live: Vec<(u64, u32)> = self
             .entries
             .iter()
@@ -316,10 +450,21 @@ impl<K: CacheKey> FlowCache<K> {
             .filter(|(_, e)| e.packets != 0)
             .map(|(s, e)| (e.first_ns, s as u32))
             .collect();
+        if live.is_empty() {
+            return;
+        }
         live.sort_unstable();
-        for (_, slot) in live {
-            let hash = self.hasher.hash_one(self.entries[slot as usize].key);
-            self.expire_slot(slot, hash, base, now_ns, end_reason::FORCED_END, out);
+        // Every flow goes: the index is emptied at once rather than cell by cell.
+        self.index.clear();
+        for (i, chunk) in live.chunks(FLUSH_CHUNK).enumerate() {
+            for (j, &(_, slot)) in chunk.iter().enumerate() {
+                // Oldest first is all over the array: ask for the entries a few flows ahead.
+                if let Some(&(_, ahead)) = live.get(i * FLUSH_CHUNK + j + FLUSH_AHEAD) {
+                    prefetch::read_all(&self.entries[ahead as usize]);
+                }
+                self.release(slot, base, now_ns, end_reason::FORCED_END, out);
+            }
+            hand_over(out);
         }
     }
 

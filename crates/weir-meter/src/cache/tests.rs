@@ -153,6 +153,62 @@ fn active_timeout_splits_a_long_flow_into_consecutive_records() {
 }
 
 #[test]
+fn a_packet_older_than_its_flow_brings_the_active_timeout_forward() {
+    let mut m = meter(CacheConfig {
+        active_ns: 20 * S,
+        inactive_ns: 60 * S,
+        ..CacheConfig::default()
+    });
+    // Eight flows from 1010 s; the first then gets a packet captured at 1005 s (reordered on the way).
+    for host in 1..=8 {
+        feed(&mut m, 1010 * S, &tcp(host, 1000, ACK));
+    }
+    feed(&mut m, 1005 * S, &tcp(1, 1000, ACK));
+    // Another flow moves the clock on; the first flow gets no packet that would close it on arrival.
+    for t in 1010..=1028 {
+        feed(&mut m, t * S, &tcp(9, 1000, ACK));
+    }
+    let out = take(&mut m);
+    assert_eq!(out.len(), 1, "{out:?}");
+    let f = &out[0];
+    assert_eq!(f.src_addr, ipv4([10, 0, 0, 1]));
+    assert_eq!(
+        (f.flow_start, f.flow_end_reason, f.time_received),
+        (1005 * S, end_reason::ACTIVE_TIMEOUT, 1025 * S)
+    );
+}
+
+#[test]
+fn a_flush_hands_flows_over_oldest_first_a_few_thousand_at_a_time() {
+    let mut m = meter(CacheConfig {
+        entries: 20_000,
+        ..CacheConfig::default()
+    });
+    // Ten thousand flows whose first packets come in an order unlike their slots'.
+    for i in 0..10_000u64 {
+        let t = 1000 * S + (i * 7919 % 10_000) * 1000;
+        feed(&mut m, t, &tcp((i % 250) as u8, 1000 + (i / 250) as u16, ACK));
+    }
+    let mut handed = Vec::new();
+    let mut sizes = Vec::new();
+    m.flush_with(|flows| {
+        sizes.push(flows.len());
+        handed.append(flows);
+        Ok::<(), ()>(())
+    })
+    .unwrap();
+    assert_eq!(handed.len(), 10_000);
+    assert!(sizes.len() > 1 && sizes.iter().all(|&n| n <= 4096), "{sizes:?}");
+    assert!(handed.windows(2).all(|w| w[0].flow_start <= w[1].flow_start));
+    assert!(handed.iter().all(|f| f.flow_end_reason == end_reason::FORCED_END));
+    assert_eq!(m.stats().v4.active, 0);
+    // The cache is whole again afterwards: a flow it held comes back as a new one.
+    feed(&mut m, 2000 * S, &tcp(1, 1000, FIN));
+    let out = take(&mut m);
+    assert_eq!((out.len(), out[0].packets), (1, 1));
+}
+
+#[test]
 fn a_full_cache_expires_its_oldest_flows_first() {
     let config = CacheConfig {
         entries: 128,

@@ -126,9 +126,8 @@ impl MainCache {
     pub fn finish(self, pipeline: &mut Pipeline) -> anyhow::Result<MeterStats> {
         match self {
             MainCache::One(mut m) => {
-                m.flush();
                 let (start, now) = (m.start_ns().unwrap_or(0), m.now_ns());
-                pipeline.take(m.expired(), start, now)?;
+                m.flush_with(|expired| pipeline.take(expired, start, now))?;
                 pipeline.finish(start, now)?;
                 Ok(m.stats())
             }
@@ -145,8 +144,7 @@ impl MainCache {
                 for mut m in meters {
                     // Each shard's last packet may be older than the loop's clock: flush on the loop's.
                     m.tick(now);
-                    m.flush();
-                    pipeline.take(m.expired(), start, now)?;
+                    m.flush_with(|expired| pipeline.take(expired, start, now))?;
                     let s = m.stats();
                     match &mut stats {
                         Some(total) => total.merge(&s),
