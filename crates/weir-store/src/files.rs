@@ -12,47 +12,103 @@ use arrow::array::{ArrayRef, AsArray, BinaryArray, RecordBatch, StringArray};
 use arrow::buffer::Buffer;
 use arrow::datatypes::{DataType, SchemaRef};
 use parquet::basic::{Compression, Encoding, ZstdLevel};
+use parquet::errors::ParquetError;
 use parquet::file::metadata::SortingColumn;
-use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterVersion};
 use parquet::schema::types::ColumnPath;
 
 use crate::encode::Encoder;
 use crate::error::StoreError;
 use crate::schema::TIME;
+use crate::units;
 
-/// Rows per row group: large enough for good compression and few footer entries, small enough that a merge
-/// holds one group of one file in memory at a time.
+/// Rows per row group of a part: large enough for good compression and few footer entries, small enough
+/// that a flush holds little in memory.
 pub const ROW_GROUP_ROWS: usize = 1 << 20;
 
-/// The writer properties of every file: zstd, statistics per column chunk, and per page for the time (so
-/// that readers skip pages by time; the other columns are not sorted, and page statistics of all fifty
-/// would cost a tenth of the encoding for pages that a filter seldom skips), dictionaries (the default,
-/// which Parquet drops by itself for a column whose dictionary grows too large) except for the columns in
-/// `without_dictionary`, delta encoding for times (sorted, so deltas are small),
-/// and `time_received` declared as the sort order.
-pub fn writer_properties(schema: &SchemaRef, without_dictionary: &[usize]) -> WriterProperties {
+/// Rows per row group of a merged file: an hour of a busy collector's flows in one group, so that each
+/// column's dictionary (addresses, ports, ASes) is written once for the hour rather than once per group; the
+/// encoded group is held in memory until it is complete (about fifty megabytes).
+pub const MERGED_ROW_GROUP_ROWS: usize = 1 << 21;
+
+/// Largest dictionary of a column chunk. Parquet's default (1 MiB) holds 65,536 addresses, a few minutes of a
+/// busy network's distinct addresses; past it the writer falls back to plain values, which cost twice as
+/// much. Dictionaries of up to two million addresses keep an hour of them dictionary-encoded.
+const DICTIONARY_BYTES: usize = 32 << 20;
+
+/// What a file is for, which decides how hard its encoding works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// A flush's part (or a file written in one stream): sorted by `time_received`, encoded fast, since
+    /// flushes are on the flows' path and parts are soon merged.
+    Part,
+    /// A merge's output, kept for the table's retention and read by every query over its time: compressed
+    /// harder. `sorted_by_time` says whether its rows are in `time_received` order (rollups) or in the raw
+    /// table's order (see `merge`), which Parquet's sort metadata cannot express.
+    Merged { sorted_by_time: bool },
+}
+
+/// zstd's level for parts: its fastest, so that encoding keeps up with the collector.
+const PART_LEVEL: i32 = 1;
+/// zstd's level for merged files: about a tenth smaller than level 1 on flows, at twice its (background) time.
+const MERGED_LEVEL: i32 = 9;
+
+/// The writer properties of a file of `schema` for `purpose`: zstd, statistics per column chunk and per page
+/// for the time (so that readers skip pages by time; the other columns are not sorted, and page statistics
+/// of all fifty would cost a tenth of the encoding for pages that a filter seldom skips), and dictionaries
+/// (except for the columns in `without_dictionary`) large enough for an hour of addresses.
+///
+/// Files are written in Parquet's format 2, whose writer dictionary-encodes fixed-size binary columns (the
+/// addresses: dictionary indices take about a third of the plain values' room after compression); plain
+/// values are what such a column falls back to if its dictionary overflows. Times are delta-encoded (sorted,
+/// or nearly, so deltas are small), but for the receive time of merged raw files.
+pub fn writer_properties(
+    schema: &SchemaRef,
+    without_dictionary: &[usize],
+    purpose: Purpose,
+) -> WriterProperties {
+    let (level, rows) = match purpose {
+        Purpose::Part => (PART_LEVEL, ROW_GROUP_ROWS),
+        Purpose::Merged { .. } => (MERGED_LEVEL, MERGED_ROW_GROUP_ROWS),
+    };
+    let level = ZstdLevel::try_new(level).unwrap_or_default();
     let mut props = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::default()))
-        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .set_writer_version(WriterVersion::PARQUET_2_0)
+        .set_compression(Compression::ZSTD(level))
+        .set_max_row_group_row_count(Some(rows))
+        .set_dictionary_page_size_limit(DICTIONARY_BYTES)
         .set_statistics_enabled(EnabledStatistics::Chunk);
     for (i, field) in schema.fields().iter().enumerate() {
-        if matches!(field.data_type(), DataType::Timestamp(..)) {
-            let col = ColumnPath::from(field.name().as_str());
-            props = props
-                .set_column_dictionary_enabled(col.clone(), false)
-                .set_column_encoding(col, Encoding::DELTA_BINARY_PACKED);
+        let col = ColumnPath::from(field.name().as_str());
+        match field.data_type() {
+            DataType::Timestamp(..) => {
+                // Out of time order, a merged raw file's receive times jump back at every address, and
+                // deltas take 40 bits; but flows arrive a datagram at a time, some twenty to a receive
+                // time, so a dictionary of its times costs a quarter of that.
+                let dictionary = field.name() == TIME
+                    && purpose
+                        == Purpose::Merged {
+                            sorted_by_time: false,
+                        };
+                props = props
+                    .set_column_dictionary_enabled(col.clone(), dictionary)
+                    .set_column_encoding(col.clone(), Encoding::DELTA_BINARY_PACKED);
+            }
+            DataType::FixedSizeBinary(_) => props = props.set_column_encoding(col.clone(), Encoding::PLAIN),
+            _ => {}
         }
         if without_dictionary.contains(&i) {
-            props = props.set_column_dictionary_enabled(ColumnPath::from(field.name().as_str()), false);
+            props = props.set_column_dictionary_enabled(col, false);
         }
         if field.name() == TIME {
-            props = props
-                .set_column_statistics_enabled(ColumnPath::from(TIME), EnabledStatistics::Page)
-                .set_sorting_columns(Some(vec![SortingColumn {
+            props = props.set_column_statistics_enabled(ColumnPath::from(TIME), EnabledStatistics::Page);
+            if matches!(purpose, Purpose::Part | Purpose::Merged { sorted_by_time: true }) {
+                props = props.set_sorting_columns(Some(vec![SortingColumn {
                     column_idx: i as i32,
                     descending: false,
                     nulls_first: false,
                 }]));
+            }
         }
     }
     props.build()
@@ -64,11 +120,16 @@ pub fn writer_properties(schema: &SchemaRef, without_dictionary: &[usize]) -> Wr
 /// The Parquet writer is made at the first write, when the rows show which string and binary columns hold
 /// only empty values: those are written without a dictionary (see [`allocated_values`] for why that
 /// matters), the others with one.
+///
+/// Rows are given in the table's schema and stored in the file's (see [`crate::units`]): the table's unless
+/// [`with_layout`](Self::with_layout) says otherwise.
 #[derive(Debug)]
 pub struct PartWriter {
     path: PathBuf,
     tmp: PathBuf,
-    schema: SchemaRef,
+    /// The columns as the file stores them.
+    file_schema: SchemaRef,
+    purpose: Purpose,
     state: State,
     rows: u64,
     committed: bool,
@@ -95,11 +156,20 @@ impl PartWriter {
         Ok(PartWriter {
             path,
             tmp,
-            schema,
+            file_schema: schema,
+            purpose: Purpose::Part,
             state: State::Open(file),
             rows: 0,
             committed: false,
         })
+    }
+
+    /// Stores the rows as `file_schema` (the table's schema, flow times in other units: see
+    /// [`crate::units`]) says, encoded for `purpose`. Rows written later must fit `file_schema` exactly.
+    pub fn with_layout(mut self, file_schema: SchemaRef, purpose: Purpose) -> PartWriter {
+        self.file_schema = file_schema;
+        self.purpose = purpose;
+        self
     }
 
     /// The path the file will have once committed.
@@ -120,9 +190,9 @@ impl PartWriter {
         let State::Open(file) = std::mem::replace(&mut self.state, State::Done) else {
             return Ok(());
         };
-        let props = writer_properties(&self.schema, &empty_columns(sample));
+        let props = writer_properties(&self.file_schema, &empty_columns(sample), self.purpose);
         let writer =
-            Encoder::new(file, self.schema.clone(), props).map_err(|source| StoreError::Parquet {
+            Encoder::new(file, self.file_schema.clone(), props).map_err(|source| StoreError::Parquet {
                 path: self.tmp.clone(),
                 source,
             })?;
@@ -141,19 +211,24 @@ impl PartWriter {
         let State::Writing(writer) = &mut self.state else {
             return Ok(());
         };
-        let batches: Vec<RecordBatch> = batches
+        let stored: Result<Vec<RecordBatch>, _> = batches
             .iter()
-            .map(|rb| allocated_values(rb).into_owned())
+            .map(|rb| units::convert(&allocated_values(rb), &self.file_schema))
             .collect();
-        let result = writer.write(&batches);
-        if let Err(source) = result {
-            // A failed write may have encoded some columns and not others: the file cannot be finished.
-            self.state = State::Done;
-            return Err(StoreError::Parquet {
-                path: self.tmp.clone(),
-                source,
-            });
-        }
+        let result = stored
+            .map_err(|e| ParquetError::ArrowError(e.to_string()))
+            .and_then(|batches| writer.write(&batches).map(|()| batches));
+        let batches = match result {
+            Ok(batches) => batches,
+            Err(source) => {
+                // A failed write may have encoded some columns and not others: the file cannot be finished.
+                self.state = State::Done;
+                return Err(StoreError::Parquet {
+                    path: self.tmp.clone(),
+                    source,
+                });
+            }
+        };
         self.rows += batches.iter().map(|rb| rb.num_rows() as u64).sum::<u64>();
         Ok(())
     }
@@ -265,8 +340,10 @@ pub fn allocated_values(rb: &RecordBatch) -> std::borrow::Cow<'_, RecordBatch> {
 }
 
 /// Writes `batches` as the file at `path` and commits it; returns its size in bytes.
+/// Flow times are stored in the coarsest unit that holds them all exactly.
 pub fn write_file(path: PathBuf, schema: SchemaRef, batches: &[RecordBatch]) -> Result<u64, StoreError> {
-    let mut w = PartWriter::create(path, schema)?;
+    let file_schema = units::coarsest(&schema, batches);
+    let mut w = PartWriter::create(path, schema)?.with_layout(file_schema, Purpose::Part);
     w.write_all(batches)?;
     w.commit()
 }

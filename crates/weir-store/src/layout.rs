@@ -26,6 +26,14 @@ pub const QUARANTINE: &str = "quarantine";
 /// The file in a table's directory that says from when the table holds every flow (see [`read_since`]).
 pub const SINCE: &str = "since";
 
+/// The time buckets of a merged raw file (ns): its rows are in bucket order, and within a bucket in
+/// [`RAW_ORDER`] (see `merge.rs` for why). Ten minutes, so that queries still skip pages and row groups by
+/// time within an hour's partition.
+pub const RAW_BUCKET: i64 = 600 * NANOS_PER_SEC as i64;
+
+/// The columns that order the rows of a merged raw file within each [`RAW_BUCKET`], in order.
+pub const RAW_ORDER: [&str; 4] = ["exporter_addr", "dst_addr", "src_addr", crate::schema::TIME];
+
 const HOUR: u64 = 3600 * NANOS_PER_SEC;
 const DAY: u64 = 24 * HOUR;
 

@@ -16,6 +16,7 @@ pub mod schema;
 mod stats;
 mod store;
 mod table;
+pub mod units;
 
 pub use error::StoreError;
 pub use maintenance::{MaintainReport, Maintenance};

@@ -16,12 +16,13 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::error::StoreError;
-use crate::files::{PartWriter, free_bytes, sync_dir};
+use crate::files::{PartWriter, Purpose, free_bytes, sync_dir};
 use crate::layout::{self, FileName, Partition};
 use crate::merge::{MergeError, Sink, file_source, merge};
 use crate::rollup::Rollup;
 use crate::stats::{StoreStats, add};
 use crate::table::TableFiles;
+use crate::units;
 
 /// A file at least this large is never merged again.
 const LARGE_FILE: u64 = 1 << 30;
@@ -189,12 +190,15 @@ impl Maintenance {
             return Ok(());
         }
         let out = p.dir.join(FileName::Merged(first, last).to_string());
-        let mut writer = PartWriter::create(out.clone(), table.schema.clone())?;
         let mut sources = Vec::with_capacity(inputs.len());
+        let mut schemas = Vec::with_capacity(inputs.len());
         let mut opened = Ok(());
         for (_, path) in &inputs {
             match file_source(path, &table.schema) {
-                Ok(src) => sources.push(src),
+                Ok((src, schema)) => {
+                    sources.push(src);
+                    schemas.push(schema);
+                }
                 Err(e) => {
                     opened = Err(e);
                     break;
@@ -202,18 +206,26 @@ impl Maintenance {
             }
         }
         let merged = opened.and_then(|()| {
+            // The output stores flow times in the finest unit any input does, so that no time is rounded.
+            let file_schema = units::finest(&table.schema, &schemas);
+            let purpose = Purpose::Merged {
+                sorted_by_time: !table.table.is_raw(),
+            };
+            let mut writer = PartWriter::create(out.clone(), table.schema.clone())
+                .map_err(MergeError::Other)?
+                .with_layout(file_schema, purpose);
             let sink = if table.table.is_raw() {
                 Sink::Raw(&mut writer)
             } else {
                 let rollup = Rollup::new(table.table.resolution_ns(), table.schema.clone());
                 Sink::Rollup(&mut writer, Box::new(rollup))
             };
-            merge(sources, &table.schema, sink)
+            merge(sources, &table.schema, sink)?;
+            Ok(writer)
         });
-        match merged {
-            Ok(_) => {}
+        let writer = match merged {
+            Ok(writer) => writer,
             Err(MergeError::Corrupt(path, error)) => {
-                drop(writer);
                 let moved = layout::quarantine(&s.dir, &path)?;
                 add(&s.stats.files_quarantined, 1);
                 tracing::error!(file = %path.display(), to = %moved.display(), %error, "Quarantined a file that cannot be read.");
@@ -221,7 +233,7 @@ impl Maintenance {
                 return Ok(());
             }
             Err(MergeError::Other(e)) => return Err(e),
-        }
+        };
         let size = writer.commit()?;
         add(&s.stats.merges, 1);
         add(&s.stats.bytes_written, size);

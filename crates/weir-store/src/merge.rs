@@ -1,25 +1,35 @@
 //! Merging files of one partition into one, streaming.
 //!
-//! Every input is sorted by `time_received`, so the inputs are read side by side a batch at a time and
-//! merged by time (a k-way merge that moves whole runs: parts written one after the other barely overlap, so
-//! runs are long and mostly passed on as zero-copy slices). Memory holds one batch per input and one output
-//! chunk, never a whole file or partition. Raw rows go to the output as they come; rollup rows are
-//! re-aggregated, and a time bucket is written once every input has moved past it.
+//! Every input is sorted by `time_received`, or at least by [`RAW_BUCKET`] for merged raw files, so the
+//! inputs are read side by side a batch at a time and merged by time (a k-way merge that moves whole runs:
+//! parts written one after the other barely overlap, so runs are long and mostly passed on as zero-copy
+//! slices). Memory holds one batch per input and one output chunk, never a whole file or partition. Rollup
+//! rows are re-aggregated, and a time bucket is written once every input has moved past it.
+//!
+//! Raw rows are merged by [`RAW_BUCKET`] of time, and each bucket's rows are sorted by exporter, destination,
+//! source and time ([`RAW_ORDER`]) before they are written. Within a bucket, flows to one address then follow
+//! each other, so the columns that depend on the destination (its AS, name, country and prefix, the AS path,
+//! the output interface and next hops) become long runs that cost almost nothing, and both addresses'
+//! dictionary indices repeat. Times pay for it, being in order only bucket by bucket, which is why buckets
+//! are short: queries still skip pages and row groups by time, ten minutes at a time, within the hour of a
+//! partition.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use arrow::array::{AsArray, RecordBatch};
 use arrow::buffer::ScalarBuffer;
-use arrow::compute::interleave_record_batch;
+use arrow::compute::{SortColumn, interleave_record_batch, lexsort_to_indices, take_record_batch};
 use arrow::datatypes::{SchemaRef, TimestampNanosecondType};
 use arrow::error::ArrowError;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use crate::error::StoreError;
 use crate::files::PartWriter;
+use crate::layout::{RAW_BUCKET, RAW_ORDER};
 use crate::rollup::Rollup;
 use crate::schema::TIME;
+use crate::units;
 
 /// Rows read from an input at a time.
 const READ_ROWS: usize = 8192;
@@ -27,6 +37,9 @@ const READ_ROWS: usize = 8192;
 const CHUNK_ROWS: usize = 65_536;
 /// Runs at least this long on average are passed on as slices; shorter ones are gathered into one batch.
 const LONG_RUN: usize = 256;
+/// Most rows of one bucket sorted at once: a bucket with more is written as several sorted runs, so that
+/// a busy network's merge holds a bounded number of rows (about a hundred megabytes) in memory.
+const SORT_ROWS: usize = 1 << 19;
 
 /// Why a merge stopped.
 #[derive(Debug)]
@@ -50,8 +63,9 @@ pub(crate) enum Sink<'a> {
 /// Batches of one input, in time order.
 pub(crate) type Source = Box<dyn Iterator<Item = Result<RecordBatch, MergeError>>>;
 
-/// Opens a file as a merge input, checking that it has the table's columns.
-pub(crate) fn file_source(path: &Path, schema: &SchemaRef) -> Result<Source, MergeError> {
+/// Opens a file as a merge input, checking that it has the table's columns; its rows come in the table's
+/// `schema` (flow times in nanoseconds). Returns the file's own schema beside it.
+pub(crate) fn file_source(path: &Path, schema: &SchemaRef) -> Result<(Source, SchemaRef), MergeError> {
     let file = File::open(path).map_err(|e| MergeError::Other(StoreError::io(path)(e)))?;
     let corrupt = |source| {
         MergeError::Corrupt(
@@ -63,7 +77,8 @@ pub(crate) fn file_source(path: &Path, schema: &SchemaRef) -> Result<Source, Mer
         )
     };
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(corrupt)?;
-    if !same_fields(builder.schema(), schema) {
+    let file_schema = builder.schema().clone();
+    if !units::same_columns(&file_schema, schema) {
         let source = ArrowError::SchemaError("columns differ from the table's".into());
         return Err(MergeError::Other(StoreError::Arrow {
             path: path.into(),
@@ -72,8 +87,9 @@ pub(crate) fn file_source(path: &Path, schema: &SchemaRef) -> Result<Source, Mer
     }
     let reader = builder.with_batch_size(READ_ROWS).build().map_err(corrupt)?;
     let path = path.to_path_buf();
-    Ok(Box::new(reader.map(move |r| {
-        r.map_err(|source| {
+    let table = schema.clone();
+    let source = reader.map(move |r| {
+        let corrupt = |source| {
             MergeError::Corrupt(
                 path.clone(),
                 StoreError::Arrow {
@@ -81,8 +97,15 @@ pub(crate) fn file_source(path: &Path, schema: &SchemaRef) -> Result<Source, Mer
                     source,
                 },
             )
+        };
+        units::convert(&r.map_err(corrupt)?, &table).map_err(|source| {
+            MergeError::Other(StoreError::Arrow {
+                path: path.clone(),
+                source,
+            })
         })
-    })))
+    });
+    Ok((Box::new(source), file_schema))
 }
 
 /// One input, positioned at its next row.
@@ -136,15 +159,6 @@ impl Input {
     }
 }
 
-/// Whether two schemas have the same columns (names and types), whatever their metadata.
-fn same_fields(a: &SchemaRef, b: &SchemaRef) -> bool {
-    a.fields().len() == b.fields().len()
-        && a.fields()
-            .iter()
-            .zip(b.fields())
-            .all(|(x, y)| x.name() == y.name() && x.data_type() == y.data_type())
-}
-
 /// Rows gathered from the inputs, in time order, as runs of their batches.
 #[derive(Default)]
 struct Chunk {
@@ -153,26 +167,39 @@ struct Chunk {
     rows: usize,
 }
 
-/// Merges `inputs` (each sorted by time) into `sink`; returns the rows read.
+/// Merges `inputs` (each sorted by time, or by [`RAW_BUCKET`] for [`Sink::Raw`]) into `sink`; returns the
+/// rows read.
 pub(crate) fn merge(inputs: Vec<Source>, schema: &SchemaRef, mut sink: Sink<'_>) -> Result<u64, MergeError> {
     let mut open = Vec::with_capacity(inputs.len());
     for source in inputs {
         open.extend(Input::new(source, schema)?);
     }
+    // Inputs are merged by `key` of their times: the time itself, or the raw table's bucket.
+    let (width, limit) = match sink {
+        Sink::Raw(_) => (RAW_BUCKET, SORT_ROWS),
+        _ => (1, CHUNK_ROWS),
+    };
+    let key = |t: i64| t.div_euclid(width);
     let mut chunk = Chunk::default();
     let mut rows = 0u64;
     while !open.is_empty() {
         let (mut best, mut bound) = (0, i64::MAX);
         for i in 1..open.len() {
-            if open[i].head() < open[best].head() {
-                bound = open[best].head();
+            let (k, kb) = (key(open[i].head()), key(open[best].head()));
+            if k < kb {
+                bound = kb;
                 best = i;
             } else {
-                bound = bound.min(open[i].head());
+                bound = bound.min(k);
             }
         }
         let input = &mut open[best];
-        let end = input.pos + input.times[input.pos..].partition_point(|&t| t <= bound);
+        let head = key(input.head());
+        if width > 1 {
+            // A run stays in one bucket, so that a chunk holds one bucket's rows to sort.
+            bound = bound.min(head);
+        }
+        let end = input.pos + input.times[input.pos..].partition_point(|&t| key(t) <= bound);
         let b = *input.in_chunk.get_or_insert_with(|| {
             chunk.batches.push(input.batch.clone());
             chunk.batches.len() - 1
@@ -184,14 +211,34 @@ pub(crate) fn merge(inputs: Vec<Source>, schema: &SchemaRef, mut sink: Sink<'_>)
         if end == input.times.len() && !input.next_batch()? {
             open.swap_remove(best);
         }
-        if chunk.rows >= CHUNK_ROWS {
-            let next = open.iter().map(Input::head).min();
+        let next = open.iter().map(Input::head).min();
+        if chunk.rows >= limit || (width > 1 && next.map(key) != Some(head)) {
             emit(std::mem::take(&mut chunk), &mut sink, next)?;
             open.iter_mut().for_each(|i| i.in_chunk = None);
         }
     }
     emit(chunk, &mut sink, None)?;
     Ok(rows)
+}
+
+/// The rows of `batches` as one batch sorted by [`RAW_ORDER`] (those of its columns the schema has).
+fn sort_raw(batches: &[RecordBatch]) -> Result<RecordBatch, ArrowError> {
+    let Some(first) = batches.first() else {
+        return Err(ArrowError::ComputeError("nothing to sort".into()));
+    };
+    let all = arrow::compute::concat_batches(&first.schema(), batches)?;
+    let keys: Vec<SortColumn> = RAW_ORDER
+        .iter()
+        .filter_map(|name| all.column_by_name(name))
+        .map(|c| SortColumn {
+            values: c.clone(),
+            options: None,
+        })
+        .collect();
+    if keys.is_empty() {
+        return Ok(all);
+    }
+    take_record_batch(&all, &lexsort_to_indices(&keys, None)?)
 }
 
 /// Passes a chunk on; `next` is the earliest time any input still holds (`None`: the inputs are done).
@@ -218,10 +265,11 @@ fn emit(chunk: Chunk, sink: &mut Sink<'_>, next: Option<i64>) -> Result<(), Merg
             out.extend(batches);
             Ok(())
         }
-        Sink::Raw(writer) => batches
-            .iter()
-            .try_for_each(|b| writer.write(b))
-            .map_err(MergeError::Other),
+        Sink::Raw(_) if batches.is_empty() => Ok(()),
+        Sink::Raw(writer) => {
+            let sorted = sort_raw(&batches).map_err(|source| arrow_error_at(writer.path(), source))?;
+            writer.write(&sorted).map_err(MergeError::Other)
+        }
         Sink::Rollup(writer, rollup) => {
             for b in &batches {
                 rollup

@@ -15,7 +15,25 @@ use weir_query::plan::{Flows, Kind, Order, Query, run_at};
 fn sql_filters_select_the_flows_the_predicate_selects() {
     let batch = flows(3000);
     let all = records(&batch);
-    let (_dir, engine) = store("filters", &batch, 2);
+    let (dir, engine) = store("filters", &batch, 2);
+    // Some files store flow times in milliseconds, others in nanoseconds (see `query_common::flows`): the
+    // same SQL reads both.
+    let units: BTreeSet<String> = weir_store::layout::files(&dir.0, "flows", 0, u64::MAX)
+        .unwrap()
+        .iter()
+        .map(|path| {
+            let file = std::fs::File::open(path).unwrap();
+            let reader =
+                parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
+            reader
+                .schema()
+                .field_with_name("flow_end")
+                .unwrap()
+                .data_type()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(units.len(), 2, "{units:?}");
     let tables = engine.tables();
     let half_past = Rfc3339(T0 + 30 * MINUTE);
     let ninety = Rfc3339(T0 + 90 * MINUTE);

@@ -99,6 +99,14 @@ pub fn flows(n: usize) -> FlowBatch {
         };
         let size = rng.pick(&[40, 52, 64, 120, 576, 577, 1000, 1400, 1500, 9000]) + rng.below(10);
         let duration = rng.pick(&[0, 1, 1500, 30_000, 60_000]) * 1_000_000 + rng.below(1000);
+        // Flows of even hours are stamped in whole milliseconds, as routers do, so that their files store
+        // flow times in milliseconds; the others' in nanoseconds.
+        let whole_ms = ((t - T0) / HOUR).is_multiple_of(2);
+        let (duration, flow_end) = if whole_ms {
+            (duration / 1_000_000 * 1_000_000, (t / 1_000_000 - 1) * 1_000_000)
+        } else {
+            (duration, t - 1_000_000)
+        };
         let in_if = 1 + rng.below(4) as u32;
         let out_if = 1 + (in_if + rng.below(3) as u32) % 4;
         let path = match rng.below(3) {
@@ -120,8 +128,8 @@ pub fn flows(n: usize) -> FlowBatch {
         ]);
         let rec = FlowRecord {
             time_received: t,
-            flow_start: t - duration - 1_000_000,
-            flow_end: t - 1_000_000,
+            flow_start: flow_end - duration,
+            flow_end,
             exporter_addr: ipv4(exporter),
             exporter_name: batch.intern(exporter_name),
             observation_domain: rng.below(3) as u32,

@@ -12,7 +12,9 @@ use arrow::datatypes::{TimestampNanosecondType, UInt64Type};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use weir_flow::{FlowBatch, FlowRecord, ipv4};
 use weir_query::plan::Table;
+use weir_store::layout::{RAW_BUCKET, RAW_ORDER};
 use weir_store::schema::{rollup_schema, table_schema};
+use weir_store::units;
 use weir_store::{Store, StoreConfig, StoreStats};
 
 /// 2026-11-22T13:00:00Z.
@@ -68,8 +70,13 @@ pub fn flows(start: u64, step: u64, n: u64) -> FlowBatch {
     let mut b = FlowBatch::new();
     for i in 0..n {
         let app = b.intern(["https", "dns", "ssh", "ntp"][(i % 4) as usize]);
+        let received = start + i * step;
+        // Routers stamp flows in milliseconds.
+        let flow_end = (received / 1_000_000).saturating_sub(i % 7) * 1_000_000;
         b.push(&FlowRecord {
-            time_received: start + i * step,
+            time_received: received,
+            flow_end,
+            flow_start: flow_end.saturating_sub(i % 3 * 1_000_000),
             exporter_addr: ipv4([192, 0, 2, (i % 3) as u8 + 1]),
             in_if: (i % 7) as u32,
             proto: [6, 17][(i % 2) as usize],
@@ -94,7 +101,12 @@ pub fn read_table(dir: &Path, table: &str) -> RecordBatch {
         .map_or_else(rollup_schema, table_schema);
     let mut batches = Vec::new();
     for path in weir_store::layout::files(dir, table, 0, u64::MAX).unwrap() {
-        batches.extend(read_file(&path));
+        // Files may store flow times in coarser units than the table's nanoseconds.
+        batches.extend(
+            read_file(&path)
+                .iter()
+                .map(|b| units::convert(b, &schema).unwrap()),
+        );
     }
     concat_batches(&schema, &batches).unwrap()
 }
@@ -114,6 +126,39 @@ pub fn sum(rb: &RecordBatch, column: &str) -> u64 {
         .values()
         .iter()
         .sum()
+}
+
+/// Whether the rows are in a merged raw file's order: by time bucket, then by the columns of `RAW_ORDER`.
+pub fn in_raw_order(rb: &RecordBatch) -> bool {
+    let t = times(rb);
+    let bytes = |name: &str| rb.column_by_name(name).unwrap().as_fixed_size_binary().clone();
+    let (exporter, dst, src) = (bytes("exporter_addr"), bytes("dst_addr"), bytes("src_addr"));
+    assert_eq!(
+        RAW_ORDER,
+        ["exporter_addr", "dst_addr", "src_addr", "time_received"]
+    );
+    let key = |i: usize| {
+        (
+            t[i] / RAW_BUCKET,
+            exporter.value(i),
+            dst.value(i),
+            src.value(i),
+            t[i],
+        )
+    };
+    (1..rb.num_rows()).all(|i| key(i - 1) <= key(i))
+}
+
+/// The values of a nanosecond time column, sorted.
+pub fn column(rb: &RecordBatch, name: &str) -> Vec<i64> {
+    let mut v = rb
+        .column_by_name(name)
+        .unwrap()
+        .as_primitive::<TimestampNanosecondType>()
+        .values()
+        .to_vec();
+    v.sort();
+    v
 }
 
 pub fn times(rb: &RecordBatch) -> Vec<i64> {

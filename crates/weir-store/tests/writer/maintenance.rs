@@ -2,6 +2,9 @@
 
 use std::fs;
 
+use arrow::datatypes::{DataType, TimeUnit};
+use parquet::basic::Encoding;
+
 use crate::common::*;
 use weir_store::Store;
 
@@ -25,7 +28,7 @@ fn write_overlapping_parts(store: &mut Store, flushes: u64) -> u64 {
 }
 
 #[test]
-fn merging_keeps_every_flow_and_sorts_by_time() {
+fn merging_keeps_every_flow_and_sorts_by_time_bucket_then_addresses() {
     let dir = scratch("merge-keeps");
     let mut store = open(&dir);
     let appended = write_overlapping_parts(&mut store, 10);
@@ -45,7 +48,10 @@ fn merging_keeps_every_flow_and_sorts_by_time() {
 
     let after = read_table(&dir, "flows");
     assert_eq!(after.num_rows(), before_raw.num_rows());
-    assert!(times(&after).is_sorted(), "the merged file is in time order");
+    assert!(
+        in_raw_order(&after),
+        "the merged file is in time buckets, sorted within each"
+    );
     for column in ["bytes", "packets", "flows"] {
         assert_eq!(sum(&after, column), sum(&before_raw, column), "{column}");
     }
@@ -71,6 +77,40 @@ fn merging_keeps_every_flow_and_sorts_by_time() {
         rows
     };
     assert_eq!(key(&after), key(&before_raw));
+    assert_eq!(
+        column(&after, "flow_end"),
+        column(&before_raw, "flow_end"),
+        "flow times read back in nanoseconds"
+    );
+
+    // How the merged file stores its rows: flow times in milliseconds (all are whole ones), addresses in
+    // dictionaries, and no claim to be sorted by time.
+    let path = weir_store::layout::files(&dir, "flows", 0, u64::MAX)
+        .unwrap()
+        .remove(0);
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+        fs::File::open(&path).unwrap(),
+    )
+    .unwrap();
+    let unit = |name: &str| reader.schema().field_with_name(name).unwrap().data_type().clone();
+    let ms = DataType::Timestamp(TimeUnit::Millisecond, None);
+    assert_eq!((unit("flow_start"), unit("flow_end")), (ms.clone(), ms));
+    assert_eq!(
+        unit("time_received"),
+        DataType::Timestamp(TimeUnit::Nanosecond, None)
+    );
+    let group = reader.metadata().row_group(0);
+    for chunk in group.columns() {
+        let name = chunk.column_path().string();
+        if ["src_addr", "dst_addr", "exporter_addr"].contains(&name.as_str()) {
+            let encodings: Vec<Encoding> = chunk.encodings().collect();
+            assert!(
+                encodings.contains(&Encoding::RLE_DICTIONARY),
+                "{name}: {encodings:?}"
+            );
+        }
+    }
+    assert_eq!(group.sorting_columns(), None);
 
     // Rollups are aggregated again: fewer rows, same sums, one row per group and minute.
     let minutes = read_table(&dir, "flows_1m");
@@ -107,7 +147,7 @@ fn parts_merge_in_batches_then_into_one_file_once_the_partition_is_complete() {
         "{names:?}"
     );
     assert_eq!(read_table(&dir, "flows").num_rows(), 8 * 125);
-    assert!(times(&read_table(&dir, "flows")).is_sorted());
+    assert!(in_raw_order(&read_table(&dir, "flows")));
     // Nothing but the merged file is left in the raw table (the rollups' day and month go on).
     let tree = tree(&dir.join("flows"));
     assert!(tree.iter().all(|p| p.contains("/merged-")), "{tree:?}");
