@@ -19,6 +19,7 @@ use parquet::schema::types::ColumnPath;
 
 use crate::encode::Encoder;
 use crate::error::StoreError;
+use crate::layout::RAW_ORDER;
 use crate::schema::TIME;
 use crate::units;
 
@@ -71,6 +72,13 @@ pub fn writer_properties(
         Purpose::Part => (PART_LEVEL, ROW_GROUP_ROWS),
         Purpose::Merged { .. } => (MERGED_LEVEL, MERGED_ROW_GROUP_ROWS),
     };
+    // A merged raw file, in the raw table's order rather than by time (see `merge.rs`).
+    let raw_order = matches!(
+        purpose,
+        Purpose::Merged {
+            sorted_by_time: false
+        }
+    );
     let level = ZstdLevel::try_new(level).unwrap_or_default();
     let mut props = WriterProperties::builder()
         .set_writer_version(WriterVersion::PARQUET_2_0)
@@ -85,16 +93,20 @@ pub fn writer_properties(
                 // Out of time order, a merged raw file's receive times jump back at every address, and
                 // deltas take 40 bits; but flows arrive a datagram at a time, some twenty to a receive
                 // time, so a dictionary of its times costs a quarter of that.
-                let dictionary = field.name() == TIME
-                    && purpose
-                        == Purpose::Merged {
-                            sorted_by_time: false,
-                        };
+                let dictionary = raw_order && field.name() == TIME;
                 props = props
                     .set_column_dictionary_enabled(col.clone(), dictionary)
                     .set_column_encoding(col.clone(), Encoding::DELTA_BINARY_PACKED);
             }
-            DataType::FixedSizeBinary(_) => props = props.set_column_encoding(col.clone(), Encoding::PLAIN),
+            DataType::FixedSizeBinary(_) => {
+                // The address a merged raw file's rows are sorted by (after the exporter) comes in runs of
+                // one value, and neighbouring values share their first bytes: zstd takes plain values to a
+                // fifth less than dictionary indices and the dictionary.
+                let dictionary = !(raw_order && field.name() == RAW_ORDER[1]);
+                props = props
+                    .set_column_dictionary_enabled(col.clone(), dictionary)
+                    .set_column_encoding(col.clone(), Encoding::PLAIN);
+            }
             _ => {}
         }
         if without_dictionary.contains(&i) {
@@ -102,7 +114,7 @@ pub fn writer_properties(
         }
         if field.name() == TIME {
             props = props.set_column_statistics_enabled(ColumnPath::from(TIME), EnabledStatistics::Page);
-            if matches!(purpose, Purpose::Part | Purpose::Merged { sorted_by_time: true }) {
+            if !raw_order {
                 props = props.set_sorting_columns(Some(vec![SortingColumn {
                     column_idx: i as i32,
                     descending: false,
