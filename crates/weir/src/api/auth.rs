@@ -104,6 +104,9 @@ pub enum Refusal {
     /// The credentials do not allow this request.
     #[error("this needs the admin role")]
     Forbidden,
+    /// Too many wrong credentials came from the client's address lately ([`lockout`](super::lockout)).
+    #[error("too many wrong credentials from this address: try again later")]
+    LockedOut,
 }
 
 /// Checks requests' credentials.

@@ -11,6 +11,7 @@ pub mod auth;
 mod error;
 mod exporters;
 mod fields;
+pub mod lockout;
 mod openapi;
 mod params;
 

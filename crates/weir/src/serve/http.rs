@@ -2,15 +2,18 @@
 //! ([`crate::api`]) and the web UI ([`ui`](super::ui)).
 //!
 //! Every response carries security headers; request bodies are capped (every route is a GET); when
-//! credentials are configured, every path but `/healthz` needs them ([`Auth`]), and changes need the admin
-//! role. Responses are counted by status class and refusals by reason on `/metrics`.
+//! credentials are configured, every path but `/healthz` needs them ([`Auth`]), changes need the admin
+//! role, and an address that keeps sending wrong ones is refused for a while ([`Lockout`]). Responses are
+//! counted by status class and refusals by reason on `/metrics`.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -20,6 +23,7 @@ use tokio::net::TcpListener;
 use super::metrics::Metrics;
 use super::ui;
 use crate::api::auth::{Auth, Refusal, Role};
+use crate::api::lockout::Lockout;
 use crate::api::{self, Api, ApiError};
 use crate::exposition::CONTENT_TYPE;
 
@@ -48,15 +52,17 @@ const SECURITY_HEADERS: [(header::HeaderName, &str); 5] = [
 pub struct HttpStats {
     /// Responses by status class: 1xx-2xx, 3xx, 4xx, 5xx.
     responses: [AtomicU64; 4],
-    /// Requests refused by authentication, by [`Refusal`] (missing, invalid, forbidden).
-    refusals: [AtomicU64; 3],
+    /// Requests refused by authentication, by [`Refusal`] (missing, invalid, forbidden, locked out).
+    refusals: [AtomicU64; 4],
+    /// Client addresses locked out for sending wrong credentials.
+    lockouts: AtomicU64,
 }
 
 impl HttpStats {
     /// Status classes as labels, in the order of [`HttpStats::responses_by_class`].
     pub const CLASSES: [&'static str; 4] = ["2xx", "3xx", "4xx", "5xx"];
     /// Refusal reasons as labels, in the order of [`HttpStats::refusals_by_reason`].
-    pub const REFUSALS: [&'static str; 3] = ["missing", "invalid", "forbidden"];
+    pub const REFUSALS: [&'static str; 4] = ["missing", "invalid", "forbidden", "locked_out"];
 
     fn count(&self, status: StatusCode) {
         let class = match status.as_u16() {
@@ -73,8 +79,14 @@ impl HttpStats {
             Refusal::Missing => 0,
             Refusal::Invalid => 1,
             Refusal::Forbidden => 2,
+            Refusal::LockedOut => 3,
         };
         self.refusals[i].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Client addresses locked out so far.
+    pub fn lockouts(&self) -> u64 {
+        self.lockouts.load(Ordering::Relaxed)
     }
 
     /// Responses so far, by [`HttpStats::CLASSES`].
@@ -83,7 +95,7 @@ impl HttpStats {
     }
 
     /// Refusals so far, by [`HttpStats::REFUSALS`].
-    pub fn refusals_by_reason(&self) -> [u64; 3] {
+    pub fn refusals_by_reason(&self) -> [u64; 4] {
         self.refusals.each_ref().map(|a| a.load(Ordering::Relaxed))
     }
 }
@@ -92,6 +104,7 @@ impl HttpStats {
 #[derive(Debug, Clone)]
 struct Guard {
     auth: Arc<Auth>,
+    lockout: Arc<Lockout>,
     stats: Arc<HttpStats>,
 }
 
@@ -99,6 +112,7 @@ struct Guard {
 pub fn app(metrics: Arc<Metrics>, api: Api, auth: Arc<Auth>) -> Router {
     let guard = Guard {
         auth,
+        lockout: Arc::default(),
         stats: metrics.http.clone(),
     };
     Router::new()
@@ -113,11 +127,11 @@ pub fn app(metrics: Arc<Metrics>, api: Api, auth: Arc<Auth>) -> Router {
 
 /// Checks credentials, adds the security headers and counts the response.
 async fn guard_layer(State(g): State<Guard>, req: Request, next: Next) -> Response {
-    let mut resp = match admit(&g.auth, &req) {
+    let mut resp = match admit(&g, &req) {
         Ok(()) => next.run(req).await,
-        Err(refusal) => {
+        Err((refusal, retry)) => {
             g.stats.refused(refusal);
-            refuse(refusal)
+            refuse(refusal, retry)
         }
     };
     let h = resp.headers_mut();
@@ -129,10 +143,21 @@ async fn guard_layer(State(g): State<Guard>, req: Request, next: Next) -> Respon
 }
 
 /// Whether `req` may go on: always for `/healthz` and without configured credentials; else with
-/// credentials whose role allows the method.
-fn admit(auth: &Auth, req: &Request) -> Result<(), Refusal> {
-    if !auth.required() || req.uri().path() == "/healthz" {
+/// credentials whose role allows the method, from an address not locked out (the refusal then says in how
+/// many seconds to try again).
+fn admit(g: &Guard, req: &Request) -> Result<(), (Refusal, Option<u64>)> {
+    if !g.auth.required() || req.uri().path() == "/healthz" {
         return Ok(());
+    }
+    // Requests built in-process (tests) have no peer address and are never locked out.
+    let client = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    if let Some(ip) = client
+        && let Some(wait) = g.lockout.refused_for(ip, Instant::now())
+    {
+        return Err((Refusal::LockedOut, Some(wait.as_secs().max(1))));
     }
     let needs = match *req.method() {
         Method::GET | Method::HEAD | Method::OPTIONS => Role::Viewer,
@@ -142,15 +167,31 @@ fn admit(auth: &Auth, req: &Request) -> Result<(), Refusal> {
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    auth.check(header, needs).map(drop)
+    match g.auth.check(header, needs) {
+        Ok(_) => Ok(()),
+        Err(Refusal::Invalid) => {
+            if let Some(ip) = client
+                && g.lockout.failed(ip, Instant::now())
+            {
+                g.stats.lockouts.fetch_add(1, Ordering::Relaxed);
+            }
+            Err((Refusal::Invalid, None))
+        }
+        Err(r) => Err((r, None)),
+    }
 }
 
-fn refuse(r: Refusal) -> Response {
+fn refuse(r: Refusal, retry_after: Option<u64>) -> Response {
     let status = match r {
         Refusal::Missing | Refusal::Invalid => StatusCode::UNAUTHORIZED,
         Refusal::Forbidden => StatusCode::FORBIDDEN,
+        Refusal::LockedOut => StatusCode::TOO_MANY_REQUESTS,
     };
     let mut resp = ApiError::status(status, r.to_string()).into_response();
+    if let Some(secs) = retry_after {
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
     if status == StatusCode::UNAUTHORIZED {
         resp.headers_mut().insert(
             header::WWW_AUTHENTICATE,
@@ -174,6 +215,7 @@ pub async fn serve(
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
 
@@ -303,11 +345,59 @@ mod tests {
             StatusCode::FORBIDDEN,
             "changes need an admin"
         );
-        assert_eq!(m.http.refusals_by_reason(), [1, 1, 1]);
+        assert_eq!(m.http.refusals_by_reason(), [1, 1, 1, 0]);
         assert_eq!(m.http.responses_by_class()[0], 3);
         assert!(
             m.render()
                 .contains("weir_http_refusals_total{reason=\"forbidden\"} 1\n")
         );
+    }
+
+    #[tokio::test]
+    async fn an_address_that_keeps_guessing_is_locked_out_and_told_when_to_come_back() {
+        let (token, digest) = new_token().unwrap();
+        let auth = Auth::new(AuthConfig {
+            tokens: vec![Token {
+                name: "ui".into(),
+                role: Role::Viewer,
+                sha256: sha256_from_hex(&digest).unwrap(),
+            }],
+            users: vec![],
+        });
+        let (app, m) = router(auth);
+        let from = |ip: &str, auth: &str| {
+            let mut req = Request::builder()
+                .uri("/api/v1/fields")
+                .header(header::AUTHORIZATION, auth)
+                .body(Body::empty())
+                .unwrap();
+            let peer: SocketAddr = format!("{ip}:40000").parse().unwrap();
+            req.extensions_mut().insert(ConnectInfo(peer));
+            let app = app.clone();
+            async move { app.oneshot(req).await.unwrap() }
+        };
+        let good = format!("Bearer {token}");
+        for _ in 0..crate::api::lockout::MAX_FAILURES {
+            assert_eq!(
+                from("192.0.2.7", "Bearer guess").await.status(),
+                StatusCode::UNAUTHORIZED
+            );
+        }
+        let resp = from("192.0.2.7", &good).await;
+        assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS, "even right ones");
+        let retry: u64 = resp.headers()[header::RETRY_AFTER]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(retry > 0 && retry <= crate::api::lockout::LOCKOUT.as_secs());
+        assert_eq!(
+            from("192.0.2.8", &good).await.status(),
+            StatusCode::OK,
+            "others go on"
+        );
+        assert_eq!(m.http.lockouts(), 1);
+        assert_eq!(m.http.refusals_by_reason()[3], 1);
+        assert!(m.render().contains("weir_http_lockouts_total 1\n"));
     }
 }

@@ -387,11 +387,19 @@ impl Metrics {
         e.family(
             name,
             "counter",
-            "HTTP requests refused for want of valid credentials or of the admin role, by reason.",
+            "HTTP requests refused for want of valid credentials or of the admin role, or from an address \
+             locked out, by reason.",
         );
         for (reason, n) in HttpStats::REFUSALS.iter().zip(self.http.refusals_by_reason()) {
             e.sample(name, &[("reason", reason)], n);
         }
+        let name = "weir_http_lockouts_total";
+        e.family(
+            name,
+            "counter",
+            "Client addresses locked out for sending wrong credentials too often.",
+        );
+        e.sample(name, &[], self.http.lockouts());
     }
 
     fn render_exporters(&self, e: &mut Exposition) {
