@@ -223,6 +223,7 @@ pub async fn serve(
 mod tests {
     use super::*;
     use crate::api::auth::{AuthConfig, Token, new_token, sha256_from_hex};
+    use crate::api::lockout::{LOCKOUT, MAX_FAILURES};
     use axum::body::{Body, to_bytes};
     use axum::http::Request;
     use tower::ServiceExt as _;
@@ -377,7 +378,7 @@ mod tests {
             async move { app.oneshot(req).await.unwrap() }
         };
         let good = format!("Bearer {token}");
-        for _ in 0..crate::api::lockout::MAX_FAILURES {
+        for _ in 0..MAX_FAILURES {
             assert_eq!(
                 from("192.0.2.7", "Bearer guess").await.status(),
                 StatusCode::UNAUTHORIZED
@@ -390,7 +391,7 @@ mod tests {
             .unwrap()
             .parse()
             .unwrap();
-        assert!(retry > 0 && retry <= crate::api::lockout::LOCKOUT.as_secs());
+        assert!(retry > 0 && retry <= LOCKOUT.as_secs());
         assert_eq!(
             from("192.0.2.8", &good).await.status(),
             StatusCode::OK,
