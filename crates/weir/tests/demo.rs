@@ -93,6 +93,20 @@ fn demo_exporters_reach_the_store_in_every_dialect_and_stop_on_sigint() {
             .collect();
         assert!(bad.is_empty(), "{what}: {bad:#?}");
     }
+    // The simulated exporters count what they send, beside the collector's own counters.
+    let sent: Vec<&str> = metrics
+        .lines()
+        .filter(|l| l.starts_with("weir_demo_sent_flows_total{"))
+        .collect();
+    assert_eq!(sent.len(), EXPORTERS.len(), "{metrics}");
+    assert!(sent.iter().all(|l| !l.ends_with(" 0")), "{sent:#?}");
+    assert!(
+        metrics
+            .lines()
+            .filter(|l| l.starts_with("weir_demo_send_errors_total{"))
+            .all(|l| l.ends_with(" 0")),
+        "{metrics}"
+    );
 
     assert!(
         Command::new("kill")

@@ -8,6 +8,8 @@
 //! [`SflowAgent`]: what the collector receives is what Weir's own exporters send.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -22,7 +24,9 @@ use weir_meter::sampling::Sampling;
 use super::sflow::SflowAgent;
 use super::traffic::Traffic;
 use crate::clock;
+use crate::exposition::Exposition;
 use crate::ratelimit::{RateLimiter, Verdict};
+use crate::serve::metrics::Beside;
 use crate::synthetic::catalogue::{RouterSpec, Vendor, router};
 use crate::synthetic::world::{IFS_PER_ROUTER, World};
 
@@ -200,11 +204,68 @@ impl Running {
     }
 }
 
+/// What the exporters sent so far, for `/metrics`: the exporters' thread publishes it every tick.
+#[derive(Debug)]
+pub struct SentStats {
+    /// Per exporter, in [`EXPORTERS`]' order: [`Sent`]'s counters.
+    exporters: Vec<[AtomicU64; 5]>,
+    /// Incidents started.
+    incidents: AtomicU64,
+}
+
+impl SentStats {
+    fn publish(&self, i: usize, s: Sent) {
+        let values = [s.datagrams, s.bytes, s.flows, s.counter_samples, s.send_errors];
+        for (a, v) in self.exporters[i].iter().zip(values) {
+            a.store(v, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Beside for SentStats {
+    /// The counters, labelled by exporter and dialect.
+    fn render(&self, e: &mut Exposition) {
+        const FAMILIES: [(&str, &str); 5] = [
+            (
+                "weir_demo_sent_datagrams_total",
+                "Datagrams a demo exporter sent.",
+            ),
+            (
+                "weir_demo_sent_bytes_total",
+                "Bytes of datagrams a demo exporter sent.",
+            ),
+            (
+                "weir_demo_sent_flows_total",
+                "Flow records (NetFlow, IPFIX) or flow samples (sFlow) a demo exporter sent.",
+            ),
+            (
+                "weir_demo_sent_counter_samples_total",
+                "sFlow counter samples a demo exporter sent.",
+            ),
+            (
+                "weir_demo_send_errors_total",
+                "Datagrams a demo exporter's socket refused.",
+            ),
+        ];
+        for (f, (name, help)) in FAMILIES.iter().enumerate() {
+            e.family(name, "counter", help);
+            for (spec, counters) in EXPORTERS.iter().zip(&self.exporters) {
+                let labels = [("exporter", spec.router.name), ("dialect", spec.dialect.name())];
+                e.sample(name, &labels, counters[f].load(Ordering::Relaxed));
+            }
+        }
+        let name = "weir_demo_incidents_total";
+        e.family(name, "counter", "Incidents (floods, scans) the demo started.");
+        e.sample(name, &[], self.incidents.load(Ordering::Relaxed));
+    }
+}
+
 /// The exporters and the traffic they send.
 #[derive(Debug)]
 pub struct Exporters {
     running: Vec<Running>,
     traffic: Traffic,
+    stats: Arc<SentStats>,
 }
 
 impl Exporters {
@@ -230,7 +291,20 @@ impl Exporters {
                 send_errors: 0,
             });
         }
-        Ok(Exporters { running, traffic })
+        let stats = Arc::new(SentStats {
+            exporters: running.iter().map(|_| Default::default()).collect(),
+            incidents: AtomicU64::new(0),
+        });
+        Ok(Exporters {
+            running,
+            traffic,
+            stats,
+        })
+    }
+
+    /// What the exporters sent so far, as they publish it.
+    pub fn stats(&self) -> Arc<SentStats> {
+        self.stats.clone()
     }
 
     /// Sends the traffic to `targets` (one per exporter) every [`TICK`] until `stop` says so or is
@@ -245,16 +319,20 @@ impl Exporters {
                     let now = clock::now();
                     let (batch, started) = self.traffic.advance(now, &mut out);
                     if let Some(incident) = started {
+                        self.stats.incidents.fetch_add(1, Ordering::Relaxed);
                         info!(kind = incident.kind.name(), target = %incident.target, "Incident: {incident}.");
                     }
-                    for ((e, records), &target) in self.running.iter_mut().zip(&out).zip(&targets) {
+                    let exporters = self.running.iter_mut().zip(&out).zip(&targets).enumerate();
+                    for (i, ((e, records), &target)) in exporters {
                         e.send(batch, records, now, target, &mut errors);
+                        self.stats.publish(i, e.sent());
                     }
                 }
                 let now = clock::now();
-                for (e, &target) in self.running.iter_mut().zip(&targets) {
+                for (i, (e, &target)) in self.running.iter_mut().zip(&targets).enumerate() {
                     e.flush(now, target);
                     let s = e.sent();
+                    self.stats.publish(i, s);
                     info!(
                         exporter = e.spec.router.name,
                         dialect = e.spec.dialect.name(),

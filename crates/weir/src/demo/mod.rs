@@ -128,6 +128,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
                     targets.len()
                 ),
             }
+            let _ = listening.metrics.beside.set(exporters.stats());
             let (stop, stopped) = bounded::<()>(0);
             let thread = exporters.spawn(targets, stopped)?;
             Ok(Box::new(move || {

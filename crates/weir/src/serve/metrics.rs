@@ -1,8 +1,8 @@
 //! `/metrics`: the collector's counters in the Prometheus text exposition format ([`crate::exposition`]).
 //! The per-exporter counters are the [`Counters`] snapshots the shards publish.
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, OnceLock};
 
 use crossbeam_channel::Receiver;
 use weir_flow::FlowBatch;
@@ -34,6 +34,14 @@ pub struct Metrics {
     pub store: Option<Arc<StoreStats>>,
     /// The HTTP listener's counters.
     pub http: Arc<HttpStats>,
+    /// The counters of what runs beside the collector (`weir demo`'s exporters), once it has started.
+    pub beside: OnceLock<Arc<dyn Beside>>,
+}
+
+/// Counters of something that runs beside the collector, written into its `/metrics`.
+pub trait Beside: std::fmt::Debug + Send + Sync {
+    /// Writes the counters.
+    fn render(&self, e: &mut Exposition);
 }
 
 impl Metrics {
@@ -48,6 +56,7 @@ impl Metrics {
             sink: (rx, Arc::default()),
             store: None,
             http: Arc::default(),
+            beside: OnceLock::new(),
         })
     }
 
@@ -200,6 +209,9 @@ impl Metrics {
             render_store(&mut e, store);
         }
         self.render_http(&mut e);
+        if let Some(beside) = self.beside.get() {
+            beside.render(&mut e);
+        }
         e.into_string()
     }
 
@@ -502,6 +514,7 @@ mod tests {
             sink: (srx, sink),
             store: Some(Arc::new(StoreStats::default())),
             http: Arc::default(),
+            beside: OnceLock::new(),
         };
         let text = m.render();
         for line in [

@@ -27,8 +27,8 @@ mod upkeep;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -206,6 +206,8 @@ pub struct Listening {
     pub udp: Vec<SocketAddr>,
     /// The HTTP address, as bound.
     pub http: Option<SocketAddr>,
+    /// The collector's counters, where what runs beside adds its own.
+    pub metrics: Arc<Metrics>,
 }
 
 /// Stops what runs beside the collector.
@@ -372,11 +374,13 @@ pub fn run_beside(
         sink: (sink_rx, sink_stats.clone()),
         store: store_stats,
         http: Arc::default(),
+        beside: OnceLock::new(),
     });
     let (http_stop, http_stopped) = tokio::sync::oneshot::channel::<()>();
     let listening = Listening {
         udp: listener_stats.iter().map(|l| l.addr).collect(),
         http: http_listener.as_ref().and_then(|l| l.local_addr().ok()),
+        metrics: metrics.clone(),
     };
     let http_task = match http_listener {
         Some(listener) => {
