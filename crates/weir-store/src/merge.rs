@@ -17,9 +17,9 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use arrow::array::{AsArray, RecordBatch};
+use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::buffer::ScalarBuffer;
-use arrow::compute::{SortColumn, interleave_record_batch, lexsort_to_indices, take_record_batch};
+use arrow::compute::{SortColumn, concat, interleave_record_batch, lexsort_to_indices};
 use arrow::datatypes::{SchemaRef, TimestampNanosecondType};
 use arrow::error::ArrowError;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -38,8 +38,9 @@ const CHUNK_ROWS: usize = 65_536;
 /// Runs at least this long on average are passed on as slices; shorter ones are gathered into one batch.
 const LONG_RUN: usize = 256;
 /// Most rows of one bucket sorted at once: a bucket with more is written as several sorted runs, so that
-/// a busy network's merge holds a bounded number of rows (about a hundred megabytes) in memory.
-const SORT_ROWS: usize = 1 << 19;
+/// a busy network's merge holds a bounded number of rows in memory (twice about a hundred megabytes: the
+/// rows read, and the same sorted).
+const SORT_ROWS: usize = 1 << 18;
 
 /// Why a merge stopped.
 #[derive(Debug)]
@@ -221,66 +222,69 @@ pub(crate) fn merge(inputs: Vec<Source>, schema: &SchemaRef, mut sink: Sink<'_>)
     Ok(rows)
 }
 
-/// The rows of `batches` as one batch sorted by [`RAW_ORDER`] (those of its columns the schema has).
+/// The rows of `batches` as one batch sorted by [`RAW_ORDER`] (those of its columns the schema has). Only
+/// the key columns are put together to be sorted; the rows are then gathered from `batches` in one copy.
 fn sort_raw(batches: &[RecordBatch]) -> Result<RecordBatch, ArrowError> {
-    let Some(first) = batches.first() else {
-        return Err(ArrowError::ComputeError("nothing to sort".into()));
-    };
-    let all = arrow::compute::concat_batches(&first.schema(), batches)?;
-    let keys: Vec<SortColumn> = RAW_ORDER
+    let keys = RAW_ORDER
         .iter()
-        .filter_map(|name| all.column_by_name(name))
-        .map(|c| SortColumn {
-            values: c.clone(),
-            options: None,
+        .filter_map(|name| {
+            let columns: Option<Vec<&dyn Array>> = batches
+                .iter()
+                .map(|b| b.column_by_name(name).map(|c| c.as_ref()))
+                .collect();
+            columns.filter(|c| !c.is_empty())
         })
-        .collect();
-    if keys.is_empty() {
-        return Ok(all);
+        .map(|columns| {
+            Ok(SortColumn {
+                values: concat(&columns)?,
+                options: None,
+            })
+        })
+        .collect::<Result<Vec<_>, ArrowError>>()?;
+    let mut rows = Vec::with_capacity(batches.iter().map(RecordBatch::num_rows).sum());
+    for (b, batch) in batches.iter().enumerate() {
+        rows.extend((0..batch.num_rows()).map(|r| (b, r)));
     }
-    take_record_batch(&all, &lexsort_to_indices(&keys, None)?)
+    let order: Vec<(usize, usize)> = if keys.is_empty() {
+        rows
+    } else {
+        let sorted = lexsort_to_indices(&keys, None)?;
+        sorted.values().iter().map(|&i| rows[i as usize]).collect()
+    };
+    let refs: Vec<&RecordBatch> = batches.iter().collect();
+    interleave_record_batch(&refs, &order)
 }
 
 /// Passes a chunk on; `next` is the earliest time any input still holds (`None`: the inputs are done).
 fn emit(chunk: Chunk, sink: &mut Sink<'_>, next: Option<i64>) -> Result<(), MergeError> {
-    let batches: Vec<RecordBatch> = if chunk.runs.len() * LONG_RUN <= chunk.rows {
-        chunk
-            .runs
-            .iter()
-            .map(|&(b, start, len)| chunk.batches[b].slice(start, len))
-            .collect()
-    } else {
-        let refs: Vec<&RecordBatch> = chunk.batches.iter().collect();
-        let indices: Vec<(usize, usize)> = chunk
-            .runs
-            .iter()
-            .flat_map(|&(b, start, len)| (start..start + len).map(move |r| (b, r)))
-            .collect();
-        let gathered =
-            interleave_record_batch(&refs, &indices).map_err(|source| arrow_error(sink, source))?;
-        vec![gathered]
-    };
     match sink {
         Sink::Collect(out) => {
-            out.extend(batches);
+            out.extend(gather(chunk).map_err(|source| arrow_error_at(Path::new(""), source))?);
             Ok(())
         }
-        Sink::Raw(_) if batches.is_empty() => Ok(()),
         Sink::Raw(writer) => {
-            let sorted = sort_raw(&batches).map_err(|source| arrow_error_at(writer.path(), source))?;
+            // One bucket's rows (or part of them), sorted in one gathering copy.
+            let runs: Vec<RecordBatch> = chunk
+                .runs
+                .iter()
+                .map(|&(b, start, len)| chunk.batches[b].slice(start, len))
+                .collect();
+            if runs.is_empty() {
+                return Ok(());
+            }
+            let sorted = sort_raw(&runs).map_err(|source| arrow_error_at(writer.path(), source))?;
             writer.write(&sorted).map_err(MergeError::Other)
         }
         Sink::Rollup(writer, rollup) => {
-            for b in &batches {
-                rollup
-                    .add_record_batch(b)
-                    .map_err(|source| arrow_error_at(writer.path(), source))?;
+            let at = |source| arrow_error_at(writer.path(), source);
+            for b in &gather(chunk).map_err(at)? {
+                rollup.add_record_batch(b).map_err(at)?;
             }
             let done = match next {
                 Some(t) => rollup.take_before(u64::try_from(t).unwrap_or(0)),
                 None => rollup.finish(),
             }
-            .map_err(|source| arrow_error_at(writer.path(), source))?;
+            .map_err(at)?;
             if done.num_rows() > 0 {
                 writer.write(&done).map_err(MergeError::Other)?;
             }
@@ -289,12 +293,22 @@ fn emit(chunk: Chunk, sink: &mut Sink<'_>, next: Option<i64>) -> Result<(), Merg
     }
 }
 
-fn arrow_error(sink: &Sink<'_>, source: ArrowError) -> MergeError {
-    let path = match sink {
-        Sink::Collect(_) => Path::new(""),
-        Sink::Raw(w) | Sink::Rollup(w, _) => w.path(),
-    };
-    arrow_error_at(path, source)
+/// A chunk's rows in order: its runs as zero-copy slices when they are long, else gathered into one batch.
+fn gather(chunk: Chunk) -> Result<Vec<RecordBatch>, ArrowError> {
+    if chunk.runs.len() * LONG_RUN <= chunk.rows {
+        return Ok(chunk
+            .runs
+            .iter()
+            .map(|&(b, start, len)| chunk.batches[b].slice(start, len))
+            .collect());
+    }
+    let refs: Vec<&RecordBatch> = chunk.batches.iter().collect();
+    let indices: Vec<(usize, usize)> = chunk
+        .runs
+        .iter()
+        .flat_map(|&(b, start, len)| (start..start + len).map(move |r| (b, r)))
+        .collect();
+    Ok(vec![interleave_record_batch(&refs, &indices)?])
 }
 
 fn arrow_error_at(path: &Path, source: ArrowError) -> MergeError {
