@@ -86,7 +86,9 @@ fn merging_keeps_every_flow_and_sorts_by_time_bucket_then_addresses() {
     // How the merged file stores its rows: flow times in milliseconds (all are whole ones), the receive
     // time and the addresses in dictionaries but for the destination (sorted, so in runs), and no claim to be
     // sorted by time.
-    let path = weir_store::layout::files(&dir, "flows", 0, u64::MAX).unwrap().remove(0);
+    let path = weir_store::layout::files(&dir, "flows", 0, u64::MAX)
+        .unwrap()
+        .remove(0);
     let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
         fs::File::open(&path).unwrap(),
     )
@@ -94,7 +96,10 @@ fn merging_keeps_every_flow_and_sorts_by_time_bucket_then_addresses() {
     let unit = |name: &str| reader.schema().field_with_name(name).unwrap().data_type().clone();
     let ms = DataType::Timestamp(TimeUnit::Millisecond, None);
     assert_eq!((unit("flow_start"), unit("flow_end")), (ms.clone(), ms));
-    assert_eq!(unit("time_received"), DataType::Timestamp(TimeUnit::Nanosecond, None));
+    assert_eq!(
+        unit("time_received"),
+        DataType::Timestamp(TimeUnit::Nanosecond, None)
+    );
     let group = reader.metadata().row_group(0);
     for chunk in group.columns() {
         let name = chunk.column_path().string();
