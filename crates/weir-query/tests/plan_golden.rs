@@ -104,6 +104,22 @@ fn cases() -> Vec<Case> {
             ],
         },
         Case {
+            name: "series split by destination network",
+            query: query(
+                MIDNIGHT,
+                MIDNIGHT + HOUR,
+                "",
+                Kind::Series(Series {
+                    step: Some(600),
+                    split: vec![Dim::DstNet],
+                    limit: 2,
+                    by: Metric::Bytes,
+                    unit: Unit::Total,
+                }),
+            ),
+            answers: vec![vec![vec![Value::Str("198.51.100.0/24".into()), Value::U64(900)]]],
+        },
+        Case {
             name: "summary over a day of whole hours",
             query: query(day.0, day.1, "proto tcp", Kind::Summary),
             answers: vec![],

@@ -25,6 +25,7 @@ pub fn run(x: &mut Exec<'_>, q: &Series, fixed: Option<&[Vec<Value>]>) -> Result
     let sides = Side::of(s.query.direction);
     let traffic = s.traffic(q.by);
     let from = s.source(x.table, x.range, None);
+    let from_named = s.derived_source(&q.split, &from);
     let keys: Vec<Vec<Value>> = if q.split.is_empty() {
         Vec::new()
     } else if let Some(keys) = fixed {
@@ -51,13 +52,13 @@ pub fn run(x: &mut Exec<'_>, q: &Series, fixed: Option<&[Vec<Value>]>) -> Result
         let mut slot = String::from("CASE");
         for (i, key) in keys.iter().enumerate() {
             let m = s
-                .key_match(&q.split, key)
+                .key_match_named(&q.split, key)
                 .ok_or_else(|| x.bad("a key value of the wrong type"))?;
             slot.push_str(&format!(" WHEN {m} THEN {}", i + 1));
         }
         slot.push_str(" ELSE 0 END");
         format!(
-            "SELECT {} AS t, {slot} AS s, {} {from} GROUP BY t, s",
+            "SELECT {} AS t, {slot} AS s, {} {from_named} GROUP BY t, s",
             s.bucket(step),
             s.sums(&traffic, None, "v")
         )

@@ -230,11 +230,35 @@ impl Sql<'_> {
 
     /// `(a = x AND <net> = y)`: a row has this key.
     pub fn key_match(&self, dims: &[Dim], key: &[Value]) -> Option<String> {
+        self.key_test(dims, key, |d| self.dim(d))
+    }
+
+    /// `(a = x AND "src_net" = y)`: a row of [`derived_source`](Self::derived_source) has this key.
+    pub fn key_match_named(&self, dims: &[Dim], key: &[Value]) -> Option<String> {
+        self.key_test(dims, key, |d| self.key_names(&[d]))
+    }
+
+    fn key_test(&self, dims: &[Dim], key: &[Value], value: impl Fn(Dim) -> String) -> Option<String> {
         let parts = dims
             .iter()
             .zip(key)
-            .map(|(&d, v)| Some(format!("{} = {}", self.dim(d), self.literal(d, v)?)))
+            .map(|(&d, v)| Some(format!("{} = {}", value(d), self.literal(d, v)?)))
             .collect::<Option<Vec<_>>>()?;
         Some(format!("({})", parts.join(" AND ")))
+    }
+
+    /// `from` (a [`source`](Self::source)) with the derived dimensions of `dims` computed once per row and
+    /// named, `FROM (SELECT *, <net> AS "src_net" FROM …) AS f`, so that statements testing a row's key
+    /// several times do not compute it each time; `from` itself when `dims` has none.
+    pub fn derived_source(&self, dims: &[Dim], from: &str) -> String {
+        let derived: Vec<Dim> = dims
+            .iter()
+            .copied()
+            .filter(|d| !matches!(d, Dim::Field(_)))
+            .collect();
+        if derived.is_empty() {
+            return from.to_owned();
+        }
+        format!("FROM (SELECT *, {} {from}) AS f", self.key_select(&derived))
     }
 }

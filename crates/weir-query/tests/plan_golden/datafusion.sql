@@ -3,6 +3,10 @@ SELECT weir_net("src_addr", "src_mask", 24, 48) AS "src_net", weir_net("dst_addr
 -- compared with:
 SELECT weir_net("src_addr", "src_mask", 24, 48) AS "src_net", weir_net("dst_addr", "dst_mask", 24, 48) AS "dst_net", SUM("bytes" * "sampling_rate") AS a FROM "flows" WHERE "time_received" >= to_timestamp_nanos(1795219200000000000) AND "time_received" < to_timestamp_nanos(1795222800000000000) AND ((weir_net("src_addr", "src_mask", 24, 48) = '192.0.2.0/24' AND weir_net("dst_addr", "dst_mask", 24, 48) = '2001:db8::/32')) GROUP BY "src_net", "dst_net" ORDER BY a DESC NULLS LAST, "src_net", "dst_net" LIMIT 1;
 
+-- series split by destination network (table flows)
+SELECT weir_net("dst_addr", "dst_mask", 24, 48) AS "dst_net", SUM("bytes" * "sampling_rate") AS a FROM "flows" WHERE "time_received" >= to_timestamp_nanos(1795305600000000000) AND "time_received" < to_timestamp_nanos(1795309200000000000) GROUP BY "dst_net" ORDER BY a DESC NULLS LAST, "dst_net" LIMIT 2;
+SELECT date_bin(INTERVAL '600 seconds', "time_received") AS t, CASE WHEN ("dst_net" = '198.51.100.0/24') THEN 1 ELSE 0 END AS s, SUM("bytes" * "sampling_rate") AS v FROM (SELECT *, weir_net("dst_addr", "dst_mask", 24, 48) AS "dst_net" FROM "flows" WHERE "time_received" >= to_timestamp_nanos(1795305600000000000) AND "time_received" < to_timestamp_nanos(1795309200000000000)) AS f GROUP BY t, s;
+
 -- summary over a day of whole hours (table traffic_1h)
 SELECT "exporter_addr", MAX("exporter_name") AS n, MIN("time_received") AS t0, MAX("time_received") AS t1, SUM("flows") AS f, SUM("bytes" * "sampling_rate") AS b, SUM("packets" * "sampling_rate") AS p FROM "traffic_1h" WHERE "time_received" >= to_timestamp_nanos(1795219200000000000) AND "time_received" < to_timestamp_nanos(1795305600000000000) AND ("proto" = 6) GROUP BY "exporter_addr" ORDER BY "exporter_addr";
 

@@ -1,12 +1,18 @@
 //! `weir_net(addr, mask, v4, v6)`: the network of an address under its prefix length, as text, which the
 //! planner's network dimensions (`src_net`, `dst_net`) are written with in this engine's SQL. The cut
 //! itself is the planner's [`net`](weir_query::plan::net), so every backend names a network alike.
+//!
+//! A batch holds few networks for its many rows, so each is written once into one buffer and every row
+//! gets a view of it (`Utf8View`): formatting per row and copying the text per row took most of a subnet
+//! report's time, and DataFusion groups views without copying them either.
 
-use std::fmt::Write;
-use std::net::Ipv6Addr;
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Arc;
 
-use arrow::array::{Array, AsArray, StringBuilder};
+use arrow::array::{Array, AsArray, StringViewBuilder};
+use arrow::buffer::Buffer;
 use arrow::datatypes::{DataType, UInt8Type};
 use datafusion::common::{ScalarValue, exec_err};
 use datafusion::error::Result;
@@ -44,7 +50,7 @@ impl ScalarUDFImpl for Net {
     }
 
     fn return_type(&self, _args: &[DataType]) -> Result<DataType> {
-        Ok(DataType::Utf8)
+        Ok(DataType::Utf8View)
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
@@ -55,21 +61,49 @@ impl ScalarUDFImpl for Net {
         let arrays = ColumnarValue::values_to_arrays(&[addr.clone(), mask.clone()])?;
         let addrs = arrays[0].as_fixed_size_binary();
         let masks = arrays[1].as_primitive::<UInt8Type>();
-        let mut out = StringBuilder::with_capacity(addrs.len(), addrs.len() * 18);
+        // Each network's text once in `text`; each row's place in it, or `None` for a null address.
+        let mut text: Vec<u8> = Vec::new();
+        let mut written: HashMap<(IpAddr, u8), (u32, u32)> = HashMap::new();
+        let mut spans = Vec::with_capacity(addrs.len());
         for i in 0..addrs.len() {
             if addrs.is_null(i) {
-                out.append_null();
+                spans.push(None);
                 continue;
             }
             let Ok(octets) = <[u8; 16]>::try_from(addrs.value(i)) else {
                 return exec_err!("weir_net: an address of {} bytes", addrs.value(i).len());
             };
             let m = if masks.is_null(i) { 0 } else { masks.value(i) };
-            let (net, len) = weir_query::plan::net(Ipv6Addr::from(octets), m, v4, v6);
-            let _ = write!(out, "{net}/{len}");
-            out.append_value("");
+            let key = weir_query::plan::net(Ipv6Addr::from(octets), m, v4, v6);
+            let span = match written.get(&key) {
+                Some(&span) => span,
+                None => {
+                    let start = text.len();
+                    let _ = write!(text, "{}/{}", key.0, key.1);
+                    let span = (offset(start)?, offset(text.len() - start)?);
+                    written.insert(key, span);
+                    span
+                }
+            };
+            spans.push(Some(span));
+        }
+        let mut out = StringViewBuilder::with_capacity(addrs.len());
+        let block = out.append_block(Buffer::from_vec(text));
+        for span in spans {
+            match span {
+                Some((start, len)) => out.try_append_view(block, start, len)?,
+                None => out.append_null(),
+            }
         }
         Ok(ColumnarValue::Array(Arc::new(out.finish())))
+    }
+}
+
+/// A position in a batch's text, which Arrow's views hold in 32 bits.
+fn offset(n: usize) -> Result<u32> {
+    match u32::try_from(n) {
+        Ok(n) => Ok(n),
+        Err(_) => exec_err!("weir_net: {n} bytes of networks in one batch"),
     }
 }
 
@@ -98,8 +132,30 @@ mod tests {
                    weir_net(arrow_cast(X'20010db8000100020000000000000001', 'FixedSizeBinary(16)'), \
                    arrow_cast(32, 'UInt8'), 24, 48) AS b";
         let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
-        let col = |i: usize| batches[0].column(i).as_string::<i32>().value(0).to_owned();
+        let col = |i: usize| batches[0].column(i).as_string_view().value(0).to_owned();
         assert_eq!(col(0), "192.0.2.0/24");
         assert_eq!(col(1), "2001:db8::/32");
+
+        // Rows of one batch sharing networks, and a null address.
+        let sql = "SELECT weir_net(arrow_cast(a, 'FixedSizeBinary(16)'), arrow_cast(m, 'UInt8'), 24, 48) AS n \
+                   FROM (VALUES (X'00000000000000000000ffffc0000207', 0), (X'00000000000000000000ffff0a010203', 8), \
+                   (X'00000000000000000000ffffc00002ff', 0), (NULL, 0), (X'00000000000000000000ffff0a090909', 8)) AS t(a, m)";
+        let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
+        let nets: Vec<Option<String>> = batches
+            .iter()
+            .flat_map(|b| {
+                b.column(0)
+                    .as_string_view()
+                    .iter()
+                    .map(|v| v.map(str::to_owned))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let want = ["192.0.2.0/24", "10.0.0.0/8", "192.0.2.0/24", "", "10.0.0.0/8"];
+        let want: Vec<Option<String>> = want
+            .iter()
+            .map(|s| (!s.is_empty()).then(|| (*s).to_owned()))
+            .collect();
+        assert_eq!(nets, want);
     }
 }
