@@ -3,9 +3,10 @@
 //! Each flush adds a part per partition and table, so a partition collects many small files. Merging
 //! follows two rules: when a partition holds more than `merge_parts` parts, they become one merged file;
 //! when it holds more than `merge_parts` merged files, or it is complete (its end is `settle` in the past)
-//! and holds more than one file, everything becomes one file. Parts are merged a few dozen at a time while
-//! the partition fills, and each complete partition ends as one file sorted by time. Files of a gigabyte or
-//! more are left as they are, so that a busy hour is not rewritten again and again.
+//! and holds more than one file or a part, everything becomes one merged file. Parts are merged a few dozen
+//! at a time while the partition fills, and each complete partition ends as one merged file (encoded harder
+//! than parts, raw rows in the order of `merge.rs`). Files of a gigabyte or more are left as they are, so
+//! that a busy hour is not rewritten again and again.
 //!
 //! A merge writes its output first and deletes its inputs after; the output's name gives the range of
 //! sequence numbers it replaces, so a crash in between leaves inputs that readers skip and the next open
@@ -164,20 +165,22 @@ impl Maintenance {
             .iter()
             .partition(|(n, _)| matches!(n, FileName::Part(_)));
         let complete = p.end.saturating_add(s.settle_ns) <= now_ns;
-        let inputs: Vec<&(FileName, PathBuf)> =
-            if merged.len() > s.merge_parts || (complete && candidates.len() > 1) {
-                candidates.iter().collect()
-            } else if parts.len() > s.merge_parts {
-                // Merged files inside the parts' range (none, unless a merge was interrupted oddly) go in too, so
-                // that the output's range covers nothing it does not hold.
-                let (lo, hi) = (parts[0].0.seqs().0, parts[parts.len() - 1].0.seqs().1);
-                candidates
-                    .iter()
-                    .filter(|(n, _)| lo <= n.seqs().0 && n.seqs().1 <= hi)
-                    .collect()
-            } else {
-                return Ok(());
-            };
+        // A complete partition ends as one merged file, even when it holds one part only: merged files are
+        // encoded harder and in the raw table's order.
+        let unmerged = candidates.len() > 1 || !parts.is_empty();
+        let inputs: Vec<&(FileName, PathBuf)> = if merged.len() > s.merge_parts || (complete && unmerged) {
+            candidates.iter().collect()
+        } else if parts.len() > s.merge_parts {
+            // Merged files inside the parts' range (none, unless a merge was interrupted oddly) go in too, so
+            // that the output's range covers nothing it does not hold.
+            let (lo, hi) = (parts[0].0.seqs().0, parts[parts.len() - 1].0.seqs().1);
+            candidates
+                .iter()
+                .filter(|(n, _)| lo <= n.seqs().0 && n.seqs().1 <= hi)
+                .collect()
+        } else {
+            return Ok(());
+        };
         let first = inputs.iter().map(|(n, _)| n.seqs().0).min().unwrap_or(0);
         let last = inputs.iter().map(|(n, _)| n.seqs().1).max().unwrap_or(0);
         let size: u64 = inputs

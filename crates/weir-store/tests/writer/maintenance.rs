@@ -201,3 +201,28 @@ fn a_corrupt_input_is_quarantined_and_the_merge_retried_without_it() {
     assert_eq!(read_table(&dir, "flows").num_rows(), 5 * 125);
     assert_eq!(count(&store.stats(), "files_quarantined"), 1);
 }
+
+#[test]
+fn a_complete_partition_of_one_part_is_rewritten_as_a_merged_file() {
+    let dir = scratch("merge-one-part");
+    let mut store = open(&dir);
+    store.append(&flows(T0 + MINUTE, SEC, 50)).unwrap();
+    store.flush().unwrap();
+    // Still open: a lone part stays as it is.
+    assert_eq!(store.maintain(T0 + 10 * MINUTE).unwrap().merged.len(), 0);
+    store.maintain(T0 + HOUR + 2 * MINUTE).unwrap();
+    let names = file_names(&dir, "flows");
+    assert_eq!(
+        names,
+        ["2026-11-22/13/merged-0000000000000001-0000000000000001.parquet"]
+    );
+    let raw = read_table(&dir, "flows");
+    assert_eq!(raw.num_rows(), 50);
+    assert!(in_raw_order(&raw));
+    // Merged once: the next run leaves it alone.
+    let again = store.maintain(T0 + HOUR + 3 * MINUTE).unwrap();
+    assert!(
+        again.merged.iter().all(|p| !p.starts_with(dir.join("flows"))),
+        "{again:?}"
+    );
+}
