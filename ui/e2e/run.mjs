@@ -210,8 +210,8 @@ function hashParams() {
   return new URLSearchParams(h.slice(h.indexOf('?') + 1));
 }
 
-async function shot(name) {
-  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+async function shot(name, p = page) {
+  await p.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
 
 /** Every flow the flows view lists, page after page, as the identifying columns. */
@@ -290,7 +290,7 @@ try {
   console.log(`replayed ${CAPTURE}: ${sent} datagrams`);
 
   const profile = path.join(tmp, 'chromium');
-  const launch = () =>
+  const launch = (more = {}) =>
     chromium.launchPersistentContext(fs.mkdtempSync(`${profile}-`), {
       executablePath: CHROMIUM,
       headless: true,
@@ -306,6 +306,7 @@ try {
       ],
       viewport: { width: 1440, height: 1000 },
       acceptDownloads: true,
+      ...more,
     });
   browser = await launch();
   page = browser.pages()[0] ?? (await browser.newPage());
@@ -503,6 +504,33 @@ try {
       assert((await p2.inputValue('textarea[name=filter]')) === 'proto tcp or proto udp', 'the shared view lost its filter');
     } finally {
       await other.close();
+    }
+  });
+
+  await check("times are shown and typed in the browser's zone once chosen, and the choice is kept", async () => {
+    const tokyo = await launch({ timezoneId: 'Asia/Tokyo' });
+    try {
+      const p = tokyo.pages()[0] ?? (await tokyo.newPage());
+      const shown = (t) => new Date(t).toISOString().slice(0, 19).replace('T', ' ');
+      await p.goto(`${base}#/flows?from=${FROM}&to=${TO}`);
+      await p.waitForSelector('.flowtable tbody tr');
+      assert((await p.inputValue('input[name=from]')) === shown(FROM), 'times are in UTC at first');
+      await p.selectOption('select[name=zone]', 'local');
+      const nine = 9 * 3600_000;
+      await p.waitForFunction((v) => document.querySelector('input[name=from]')?.value === v, shown(Date.parse(FROM) + nine));
+      await p.waitForFunction(() => document.body.textContent.includes('Asia/Tokyo'));
+      // A time typed without an offset is in Tokyo too: nine hours earlier in UTC.
+      await p.fill('input[name=to]', shown(Date.parse(TO) + nine - 3600_000));
+      await p.click('button[type=submit]');
+      const to = new Date(Date.parse(TO) - 3600_000).toISOString().replace('.000Z', 'Z');
+      await p.waitForFunction((v) => decodeURIComponent(location.hash).includes(`to=${v}`), to);
+      await p.reload();
+      await p.waitForSelector('select[name=zone]');
+      assert((await p.inputValue('select[name=zone]')) === 'local', 'the choice is kept after a reload');
+      await p.waitForSelector('.flowtable tbody tr');
+      await shot('flows-local-time', p);
+    } finally {
+      await tokyo.close();
     }
   });
 

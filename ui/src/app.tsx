@@ -1,12 +1,13 @@
 import { useEffect, useState } from 'preact/hooks';
 import { Api, type Field } from './api';
-import { SharedContext, useHashState } from './hooks';
+import { SharedContext, loadZone, useHashState, useZone } from './hooks';
 import { type State, type View, defaults, format } from './state';
 import { Dashboard } from './views/Dashboard';
 import { Explorer } from './views/Explorer';
 import { Flows } from './views/Flows';
 
 const api = new Api();
+loadZone();
 
 const TITLES: Record<View, string> = { dashboard: 'Dashboard', explorer: 'Explorer', flows: 'Flows' };
 
@@ -17,6 +18,8 @@ function linkTo(view: View, s: State): string {
 
 export function App() {
   const state = useHashState();
+  // Redrawn when the time zone changes, with every view under it.
+  const [zone] = useZone();
   const [fields, setFields] = useState<Field[]>([]);
   useEffect(() => {
     api.fields().then(setFields, () => setFields([]));
@@ -39,7 +42,7 @@ export function App() {
           ))}
         </nav>
       </header>
-      <main>
+      <main key={zone}>
         {state.view === 'dashboard' && <Dashboard state={state} />}
         {state.view === 'explorer' && <Explorer state={state} />}
         {state.view === 'flows' && <Flows state={state} />}

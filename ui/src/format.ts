@@ -72,14 +72,38 @@ export function percent(f: number): string {
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 
-/** `2026-12-07 10:03:00` (UTC); milliseconds when there are some and `ms` asks for them. */
-export function utc(t: number | string | Date, ms = false): string {
+/** How times are shown and read: in UTC (the default, as routers, logs and other tools write them) or in
+ * the browser's time zone. A preference of the browser (see `useZone`), not part of a view's URL, so that a
+ * shared link shows each reader the times in the zone they chose. */
+export type Zone = 'utc' | 'local';
+
+let zone: Zone = 'utc';
+
+/** Shows and reads times in `z` from now on. */
+export function setZone(z: Zone): void {
+  zone = z;
+}
+
+/** The zone times are shown in. */
+export function currentZone(): Zone {
+  return zone;
+}
+
+/** The zone's name, written beside times: `UTC`, or the browser's zone (`Europe/Paris`). */
+export function zoneName(): string {
+  return zone === 'utc' ? 'UTC' : Intl.DateTimeFormat().resolvedOptions().timeZone || 'local time';
+}
+
+/** `2026-12-07 10:03:00` in the chosen zone; milliseconds when there are some and `ms` asks for them. */
+export function clock(t: number | string | Date, ms = false): string {
   const d = t instanceof Date ? t : new Date(t);
   if (Number.isNaN(d.getTime())) return String(t);
-  const base = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(
-    d.getUTCHours(),
-  )}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
-  return ms && d.getUTCMilliseconds() ? `${base}.${pad(d.getUTCMilliseconds(), 3)}` : base;
+  const [y, mo, day, h, mi, s, msec] =
+    zone === 'utc'
+      ? [d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds(), d.getUTCMilliseconds()]
+      : [d.getFullYear(), d.getMonth(), d.getDate(), d.getHours(), d.getMinutes(), d.getSeconds(), d.getMilliseconds()];
+  const base = `${y}-${pad(mo + 1)}-${pad(day)} ${pad(h)}:${pad(mi)}:${pad(s)}`;
+  return ms && msec ? `${base}.${pad(msec, 3)}` : base;
 }
 
 /** RFC 3339 in UTC, to the second: `2026-12-07T10:03:00Z`. */
@@ -88,18 +112,20 @@ export function rfc3339(t: number | Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** Reads a time typed by a person: RFC 3339, or `YYYY-MM-DD[ HH:MM[:SS]]` in UTC. Returns epoch
- * milliseconds, or null. */
+/** Reads a time typed by a person: RFC 3339, or `YYYY-MM-DD[ HH:MM[:SS]]` in the chosen zone. Returns
+ * epoch milliseconds, or null. */
 export function parseTime(text: string): number | null {
   const s = text.trim();
   const m = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2}|UTC)?$/i.exec(
     s,
   );
   if (!m) return null;
-  const [, y, mo, d, h = '0', mi = '0', se = '0', frac = '', zone] = m;
-  let t = Date.UTC(+y, +mo - 1, +d, +h, +mi, +se, Math.floor(Number(`0.${frac || '0'}`) * 1000));
-  if (zone && !/^(z|utc)$/i.test(zone)) {
-    const z = /([+-])(\d{2}):?(\d{2})/.exec(zone)!;
+  const [, y, mo, d, h = '0', mi = '0', se = '0', frac = '', offset] = m;
+  const parts = [+y, +mo - 1, +d, +h, +mi, +se, Math.floor(Number(`0.${frac || '0'}`) * 1000)] as const;
+  // Without an offset, a time is in the chosen zone.
+  let t = !offset && zone === 'local' ? new Date(...parts).getTime() : Date.UTC(...parts);
+  if (offset && !/^(z|utc)$/i.test(offset)) {
+    const z = /([+-])(\d{2}):?(\d{2})/.exec(offset)!;
     const off = (Number(z[2]) * 60 + Number(z[3])) * 60_000;
     t -= z[1] === '+' ? off : -off;
   }

@@ -3,7 +3,7 @@
 
 import { type Answer, isOther } from './api';
 import type { EChartsOption } from './charts';
-import { keyLabel, measure as fmtMeasure, measureUnit, percent, si, utc } from './format';
+import { keyLabel, measure as fmtMeasure, measureUnit, percent, si, clock, currentZone, zoneName } from './format';
 import { esc } from './html';
 import { type TrafficModel, extent, lineSeries, parseSeriesId } from './traffic';
 
@@ -55,7 +55,7 @@ export function trafficOption(m: TrafficModel, hidden: ReadonlySet<string>, o: T
   const labels = new Map(m.keys.map((k) => [k.id, k]));
   const option: EChartsOption = {
     animation: false,
-    useUTC: true,
+    useUTC: currentZone() === 'utc',
     grid: { left: 64, right: 12, top: 10, bottom: 22 },
     xAxis: {
       type: 'time',
@@ -143,7 +143,7 @@ function tooltip(
   const prev = earlier
     ? `<tr class="earlier"><td>┄</td><td>earlier period</td>${directional ? `<td>${f(earlier.in)}</td>` : ''}<td>${f(earlier.out)}</td></tr>`
     : '';
-  return `<div class="tip"><b>${esc(utc(ps[0].axisValue))} UTC</b><table><tr>${head}</tr>${lines}${more}${prev}</table></div>`;
+  return `<div class="tip"><b>${esc(clock(ps[0].axisValue))} ${esc(zoneName())}</b><table><tr>${head}</tr>${lines}${more}${prev}</table></div>`;
 }
 
 /** Sankey of a top-N answer over several dimensions: a column of nodes per dimension, links between

@@ -1,9 +1,10 @@
-// Preact hooks shared by the views: the URL's state, answers fetched with cancellation, and the
-// auto-refresh clock.
+// Preact hooks shared by the views: the URL's state, the time zone times are shown in, answers fetched
+// with cancellation, and the auto-refresh clock.
 
 import { createContext } from 'preact';
 import { useContext, useEffect, useState } from 'preact/hooks';
 import { Api, type Field } from './api';
+import { type Zone, currentZone, setZone } from './format';
 import { format, parse, type State } from './state';
 
 export interface Shared {
@@ -16,6 +17,42 @@ export const SharedContext = createContext<Shared>({ api: new Api(), fields: [] 
 
 export function useShared(): Shared {
   return useContext(SharedContext);
+}
+
+const ZONE_KEY = 'weir.zone';
+const zoneListeners = new Set<(z: Zone) => void>();
+
+/** Reads the zone this browser chose last time (UTC unless it chose local time). */
+export function loadZone(): void {
+  let stored: string | null = null;
+  try {
+    stored = localStorage.getItem(ZONE_KEY);
+  } catch {
+    // Storage may be off (private windows, policies): times stay in UTC.
+  }
+  setZone(stored === 'local' ? 'local' : 'utc');
+}
+
+/** The zone times are shown in, and a setter that keeps the choice in this browser and redraws every
+ * component that uses it. */
+export function useZone(): [Zone, (z: Zone) => void] {
+  const [z, setZ] = useState(currentZone);
+  useEffect(() => {
+    zoneListeners.add(setZ);
+    return () => {
+      zoneListeners.delete(setZ);
+    };
+  }, []);
+  const choose = (next: Zone) => {
+    setZone(next);
+    try {
+      localStorage.setItem(ZONE_KEY, next);
+    } catch {
+      // Not kept: the choice lasts until the page is reloaded.
+    }
+    for (const l of zoneListeners) l(next);
+  };
+  return [z, choose];
 }
 
 /** The state in the location's hash, kept current as it changes (links, back and forward). */

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { count, durationWord, keyLabel, measure, parseDuration, parseTime, percent, rfc3339, si, tcpFlags, utc, valueLabel } from '../src/format';
+import { describe, expect, it, vi } from 'vitest';
+import { count, durationWord, keyLabel, measure, parseDuration, parseTime, percent, rfc3339, si, tcpFlags, clock, setZone, valueLabel, zoneName } from '../src/format';
 
 describe('units', () => {
   it('writes bits per second with SI prefixes', () => {
@@ -27,8 +27,25 @@ describe('units', () => {
     expect(percent(0.1234)).toBe('12.3 %');
     expect(percent(0.01234)).toBe('1.23 %');
     expect(percent(0.00001)).toBe('< 0.01 %');
-    expect(utc('2026-12-07T10:03:00Z')).toBe('2026-12-07 10:03:00');
+    expect(clock('2026-12-07T10:03:00Z')).toBe('2026-12-07 10:03:00');
     expect(rfc3339(Date.UTC(2026, 11, 7, 10, 3, 0, 500))).toBe('2026-12-07T10:03:00Z');
+  });
+
+  it("shows and reads times in the browser's zone when chosen", () => {
+    vi.stubEnv('TZ', 'Asia/Tokyo');
+    try {
+      setZone('local');
+      expect(zoneName()).toBe('Asia/Tokyo');
+      expect(clock('2026-12-07T10:03:00Z')).toBe('2026-12-07 19:03:00');
+      expect(parseTime('2026-12-07 19:03')).toBe(Date.UTC(2026, 11, 7, 10, 3));
+      // An offset typed wins over the zone chosen.
+      expect(parseTime('2026-12-07T10:03:00Z')).toBe(Date.UTC(2026, 11, 7, 10, 3));
+    } finally {
+      setZone('utc');
+      vi.unstubAllEnvs();
+    }
+    expect(zoneName()).toBe('UTC');
+    expect(clock('2026-12-07T10:03:00Z')).toBe('2026-12-07 10:03:00');
   });
 
   it('reads times and durations people type', () => {

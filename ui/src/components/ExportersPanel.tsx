@@ -1,6 +1,6 @@
 import { useMemo } from 'preact/hooks';
 import type { Answer, Exporter, Range } from '../api';
-import { count, fieldTitle, si, utc } from '../format';
+import { count, fieldTitle, si, clock, zoneName } from '../format';
 import { useLoad, useShared } from '../hooks';
 
 /** Counters shown as columns, in this order; the others the server reports are in the exporter's
@@ -82,7 +82,7 @@ export function ExportersPanel({ range, tick }: { range: Range; tick: number }) 
     const ago = (now - Date.parse(last)) / 1000;
     if (ago < 120) return ['ok', `last flow ${Math.round(ago)} s ago`];
     if (ago < 900) return ['late', `last flow ${Math.round(ago / 60)} min ago`];
-    return ['idle', `last flow ${utc(last)} UTC`];
+    return ['idle', `last flow ${clock(last)} ${zoneName()}`];
   };
 
   return (
@@ -104,7 +104,7 @@ export function ExportersPanel({ range, tick }: { range: Range; tick: number }) 
               ))}
               <th class="num">Flows in range</th>
               <th class="num">Bytes in range</th>
-              <th>Last flow (UTC)</th>
+              <th>Last flow ({zoneName()})</th>
             </tr>
           </thead>
           <tbody>
@@ -140,7 +140,7 @@ export function ExportersPanel({ range, tick }: { range: Range; tick: number }) 
                     })}
                     <td class="num">{s ? count(s.flows) : ''}</td>
                     <td class="num">{s ? si(s.bytes, 'B') : ''}</td>
-                    <td>{s?.last ? utc(s.last) : ''}</td>
+                    <td>{s?.last ? clock(s.last) : ''}</td>
                   </tr>
                 );
               },

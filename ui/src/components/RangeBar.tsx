@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Range } from '../api';
-import { parseTime, rfc3339, utc } from '../format';
+import { useZone } from '../hooks';
+import { clock, parseTime, rfc3339, zoneName, type Zone } from '../format';
 import { PRESETS } from '../state';
 
 interface Props {
@@ -19,21 +20,23 @@ const REFRESH = [
   [300, '5 min'],
 ] as const;
 
-/** Time range: presets, free from/to in UTC, and automatic refresh of relative ranges. */
+/** Time range: presets, free from/to in the chosen time zone (UTC or the browser's), and automatic refresh
+ * of relative ranges. */
 export function RangeBar({ range, refresh, onRange, onRefresh, loading }: Props) {
+  const [zone, setZone] = useZone();
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
   const [bad, setBad] = useState('');
   useEffect(() => {
     if ('from' in range) {
-      setFrom(utc(range.from));
-      setTo(utc(range.to));
+      setFrom(clock(range.from));
+      setTo(clock(range.to));
     } else {
       setFrom('');
       setTo('');
     }
     setBad('');
-  }, ['from' in range ? `${range.from}/${range.to}` : range.since]);
+  }, ['from' in range ? `${range.from}/${range.to}` : range.since, zone]);
 
   const apply = (e: Event) => {
     e.preventDefault();
@@ -83,7 +86,16 @@ export function RangeBar({ range, refresh, onRange, onRefresh, loading }: Props)
           size={19}
         />
       </label>
-      <span class="utc">UTC</span>
+      <select
+        name="zone"
+        class="zone"
+        title="Time zone of the times shown and typed"
+        value={zone}
+        onChange={(e) => setZone(e.currentTarget.value as Zone)}
+      >
+        <option value="utc">UTC</option>
+        <option value="local">{zone === 'local' ? zoneName() : 'local time'}</option>
+      </select>
       <button type="submit">Apply</button>
       <label class="refresh" title={'since' in range ? '' : 'Only a range relative to now refreshes'}>
         refresh{' '}

@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'preact/hooks';
 import { type Answer, ApiError, type Metric, type Range, measureColumn } from '../api';
 import { and, anyDirectionFilter, directionFilter, keyFilter, otherFilter } from '../drill';
-import { durationWord, rfc3339, span, utc } from '../format';
+import { durationWord, rfc3339, span, clock, zoneName } from '../format';
 import { type Overlay, trafficOption } from '../graph';
 import { useLoad, useShared } from '../hooks';
 import { autoStep, rangeSeconds } from '../state';
@@ -137,7 +137,7 @@ export function TrafficPanel({ q, stacked, height, hidden, onToggle, onFlows, on
       {brushed && (
         <div class="brushed" role="dialog">
           <span>
-            {utc(brushed.from)} – {utc(brushed.to)} UTC (
+            {clock(brushed.from)} – {clock(brushed.to)} {zoneName()} (
             {span(Math.round((Date.parse(brushed.to) - Date.parse(brushed.from)) / 1000))})
           </span>
           <button type="button" class="primary" onClick={() => onFlows(brushed, and(q.filter, anyDirectionFilter(q.direction)))}>

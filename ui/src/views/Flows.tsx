@@ -3,7 +3,7 @@ import type { Answer, Cell } from '../api';
 import { FilterBar } from '../components/FilterBar';
 import { RangeBar } from '../components/RangeBar';
 import { download, toCsv } from '../csv';
-import { count, mac, protoName, tcpFlags, utc } from '../format';
+import { count, mac, protoName, tcpFlags, clock, zoneName } from '../format';
 import { navigate, useLoad, useShared, useTick } from '../hooks';
 import type { FlowsState } from '../state';
 
@@ -37,7 +37,7 @@ export const CSV_MAX = 100_000;
 
 function cell(name: string, v: Cell): string {
   if (v === null || v === undefined) return '';
-  if (TIMES.has(name) && typeof v === 'string') return utc(v, true);
+  if (TIMES.has(name) && typeof v === 'string') return clock(v, true);
   if (typeof v === 'number') {
     if (name === 'proto') return protoName(v);
     if (name === 'src_mac' || name === 'dst_mac') return mac(v);
@@ -145,7 +145,7 @@ export function Flows({ state }: { state: FlowsState }) {
         <button type="button" name="csv-all" disabled={!a?.rows.length || exporting !== ''} onClick={exportAll}>
           {exporting ? `CSV… ${count(Number(exporting))}` : `CSV (every page, up to ${count(CSV_MAX)})`}
         </button>
-        {a && <span class="meta">{a.table} · {utc(a.range.from)} – {utc(a.range.to)} UTC</span>}
+        {a && <span class="meta">{a.table} · {clock(a.range.from)} – {clock(a.range.to)} {zoneName()}</span>}
       </div>
       {res.error && <div class="error" role="alert">{res.error.message}</div>}
       {a && a.warnings.length > 0 && <div class="warning">{a.warnings.join(' · ')}</div>}
