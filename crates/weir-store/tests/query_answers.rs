@@ -509,6 +509,34 @@ fn compare_answers_the_earlier_range_beside() {
 }
 
 #[test]
+fn pages_of_flows_sorted_by_a_column_of_many_ties_list_every_flow_once() {
+    let f = fixture("flow-pages");
+    let mut seen = Vec::new();
+    let page = 500;
+    for offset in (0..f.all.len()).step_by(page) {
+        let q = Query::new(
+            RANGE,
+            Kind::Flows(Flows {
+                order: Order {
+                    field: Field::proto,
+                    descending: false,
+                },
+                limit: page,
+                offset,
+            }),
+        );
+        let answer = f.ask(&q);
+        let at = answer.column("time_received").expect("time column");
+        seen.extend(answer.rows.iter().map(|r| r[at].clone()));
+    }
+    // Every flow of the fixture has a receive time of its own.
+    let mut times: Vec<u64> = seen.iter().map(|v| v.as_u64().expect("a time")).collect();
+    times.sort_unstable();
+    times.dedup();
+    assert_eq!((seen.len(), times.len()), (f.all.len(), f.all.len()));
+}
+
+#[test]
 fn flows_are_listed_in_order_a_page_at_a_time_with_every_column() {
     let f = fixture("flows");
     let q = Query::new(
