@@ -44,8 +44,8 @@ pub struct QueryArgs {
     /// End of the range (not included). Default: now.
     #[arg(long, value_name = "TIME")]
     to: Option<String>,
-    /// Top-N by this dimension or tuple of dimensions (`dst_addr`, `src_as,dst_as`); with --series, the
-    /// series are split by it.
+    /// Top-N by this dimension or tuple of dimensions (`dst_addr`, `src_as,dst_as`, or networks:
+    /// `src_net,dst_net` for subnet pairs); with --series, the series are split by it.
     #[arg(long, value_name = "DIM[,DIM...]", value_delimiter = ',')]
     top: Vec<String>,
     /// What traffic is ranked or counted by.
