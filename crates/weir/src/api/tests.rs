@@ -105,6 +105,13 @@ async fn get(app: &Router, uri: &str) -> (StatusCode, J) {
     (status, serde_json::from_slice(&body).unwrap())
 }
 
+/// The answer to `uri`, which must be a 200.
+async fn ok(app: &Router, uri: &str) -> J {
+    let (status, a) = get(app, uri).await;
+    assert_eq!(status, StatusCode::OK, "{uri}: {a}");
+    a
+}
+
 /// The rows of an answer as (first column as text, last column as a number).
 fn pairs(answer: &J) -> Vec<(String, f64)> {
     pairs_at(answer, 0)
@@ -131,8 +138,7 @@ fn pairs_at(answer: &J, at: usize) -> Vec<(String, f64)> {
 async fn answers_top_n_scaled_by_sampling_with_other() {
     let dir = store();
     let app = api(Some(&dir), ApiConfig::default());
-    let (status, a) = get(&app, "/api/v1/top?dims=proto&limit=2").await;
-    assert_eq!(status, StatusCode::OK, "{a}");
+    let a = ok(&app, "/api/v1/top?dims=proto&limit=2").await;
     assert_eq!(a["columns"], serde_json::json!(["proto", "bytes"]));
     assert_eq!(
         pairs(&a),
@@ -152,8 +158,7 @@ async fn answers_top_n_scaled_by_sampling_with_other() {
 async fn answers_summary_series_flows_and_sizes() {
     let dir = store();
     let app = api(Some(&dir), ApiConfig::default());
-    let (status, a) = get(&app, "/api/v1/summary").await;
-    assert_eq!(status, StatusCode::OK, "{a}");
+    let a = ok(&app, "/api/v1/summary").await;
     let total = a["rows"]
         .as_array()
         .unwrap()
@@ -171,12 +176,11 @@ async fn answers_summary_series_flows_and_sizes() {
     assert_eq!(total[col("flows")], 6);
     assert_eq!(total[col("bytes")], 3000 + 2000 + 64);
 
-    let (status, a) = get(
+    let a = ok(
         &app,
         "/api/v1/series?split=proto&step=1m&unit=rate&direction=exporter",
     )
     .await;
-    assert_eq!(status, StatusCode::OK, "{a}");
     assert_eq!(a["step"], 60);
     let cols = a["columns"].as_array().unwrap();
     assert!(
@@ -197,8 +201,7 @@ async fn answers_summary_series_flows_and_sizes() {
     assert_eq!(sum("in"), -3000.0 * 8.0 / 60.0, "in is negative");
     assert_eq!(sum("out"), 2000.0 * 8.0 / 60.0);
 
-    let (status, a) = get(&app, "/api/v1/flows?order=bytes:asc&limit=2&offset=1").await;
-    assert_eq!(status, StatusCode::OK, "{a}");
+    let a = ok(&app, "/api/v1/flows?order=bytes:asc&limit=2&offset=1").await;
     let cols = a["columns"].as_array().unwrap();
     let bytes = cols.iter().position(|c| c == "bytes").unwrap();
     let src = cols.iter().position(|c| c == "src_addr").unwrap();
@@ -214,8 +217,7 @@ async fn answers_summary_series_flows_and_sizes() {
         rows[0][src]
     );
 
-    let (status, a) = get(&app, "/api/v1/sizes").await;
-    assert_eq!(status, StatusCode::OK, "{a}");
+    let a = ok(&app, "/api/v1/sizes").await;
     assert!(!a["rows"].as_array().unwrap().is_empty());
 
     let (status, a) = get(&app, "/api/v1/exporters").await;
@@ -230,8 +232,7 @@ async fn answers_summary_series_flows_and_sizes() {
 async fn compares_with_the_period_before() {
     let dir = store();
     let app = api(Some(&dir), ApiConfig::default());
-    let (status, a) = get(&app, "/api/v1/top?dims=proto&compare=").await;
-    assert_eq!(status, StatusCode::OK, "{a}");
+    let a = ok(&app, "/api/v1/top?dims=proto&compare=").await;
     assert_eq!(pairs(&a)[0], ("6".into(), 3000.0));
     assert_eq!(
         pairs(&a["compare"]),
@@ -251,8 +252,7 @@ async fn compares_with_the_period_before() {
         base() + 3 * s,
         base() + 6 * s
     );
-    let (status, a) = get(&app, &uri).await;
-    assert_eq!(status, StatusCode::OK, "{a}");
+    let a = ok(&app, &uri).await;
     assert_eq!(pairs(&a), [("17".into(), 2000.0), ("null".into(), 64.0)]);
     assert_eq!(
         pairs(&a["compare"]),
@@ -263,8 +263,7 @@ async fn compares_with_the_period_before() {
         base() + 3 * s,
         base() + 6 * s
     );
-    let (status, a) = get(&app, &uri).await;
-    assert_eq!(status, StatusCode::OK, "{a}");
+    let a = ok(&app, &uri).await;
     // The series' keys, in order, each with its total ("null" for Other).
     let keys = |a: &J| {
         let mut k: Vec<(String, f64)> = Vec::new();
@@ -288,8 +287,7 @@ async fn compares_with_the_period_before() {
 async fn ranks_subnet_pairs_by_each_flows_mask() {
     let dir = store();
     let app = api(Some(&dir), ApiConfig::default());
-    let (status, a) = get(&app, "/api/v1/top?dims=src_net,dst_net&by=flows&other=false").await;
-    assert_eq!(status, StatusCode::OK, "{a}");
+    let a = ok(&app, "/api/v1/top?dims=src_net,dst_net&by=flows&other=false").await;
     assert_eq!(a["columns"], serde_json::json!(["src_net", "dst_net", "flows"]));
     assert_eq!(
         a["rows"],
@@ -299,8 +297,7 @@ async fn ranks_subnet_pairs_by_each_flows_mask() {
         ]),
         "masked by src_mask, or /24 without one"
     );
-    let (status, a) = get(&app, "/api/v1/series?split=src_net&by=flows&unit=total&step=60s").await;
-    assert_eq!(status, StatusCode::OK, "{a}");
+    let a = ok(&app, "/api/v1/series?split=src_net&by=flows&unit=total&step=60s").await;
     let total = |net: &str| -> f64 {
         a["rows"]
             .as_array()
@@ -325,8 +322,7 @@ async fn ranks_subnet_pairs_by_each_flows_mask() {
             "/api/v1/flows?filter={}",
             form_urlencoded::byte_serialize(filter.as_bytes()).collect::<String>()
         );
-        let (status, a) = get(&app, &uri).await;
-        assert_eq!(status, StatusCode::OK, "{a}");
+        let a = ok(&app, &uri).await;
         assert_eq!(a["rows"].as_array().unwrap().len(), flows, "{filter}: {a}");
     }
 }
@@ -439,8 +435,7 @@ async fn checks_filters_and_lists_fields() {
 #[tokio::test]
 async fn the_openapi_document_names_every_parameter_the_server_takes() {
     let app = api(None, ApiConfig::default());
-    let (status, doc) = get(&app, "/api/openapi.json").await;
-    assert_eq!(status, StatusCode::OK);
+    let doc = ok(&app, "/api/openapi.json").await;
     for (path, ask) in [
         ("/api/v1/top", Ask::Top),
         ("/api/v1/series", Ask::Series),

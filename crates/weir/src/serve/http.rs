@@ -234,6 +234,20 @@ mod tests {
         (app(m.clone(), api, Arc::new(auth)), m)
     }
 
+    /// Credentials of one viewer's API token, and the `Authorization` header that carries it.
+    fn viewer_token() -> (Auth, String) {
+        let (token, digest) = new_token().unwrap();
+        let auth = Auth::new(AuthConfig {
+            tokens: vec![Token {
+                name: "viewer".into(),
+                role: Role::Viewer,
+                sha256: sha256_from_hex(&digest).unwrap(),
+            }],
+            users: vec![],
+        });
+        (auth, format!("Bearer {token}"))
+    }
+
     async fn send(app: &Router, method: Method, path: &str, auth: Option<&str>) -> (StatusCode, Response) {
         let mut req = Request::builder().method(method).uri(path);
         if let Some(a) = auth {
@@ -307,17 +321,8 @@ mod tests {
 
     #[tokio::test]
     async fn with_credentials_configured_everything_but_health_needs_them() {
-        let (token, digest) = new_token().unwrap();
-        let auth = Auth::new(AuthConfig {
-            tokens: vec![Token {
-                name: "prometheus".into(),
-                role: Role::Viewer,
-                sha256: sha256_from_hex(&digest).unwrap(),
-            }],
-            users: vec![],
-        });
+        let (auth, bearer) = viewer_token();
         let (app, m) = router(auth);
-        let bearer = format!("Bearer {token}");
         let (status, resp) = send(&app, Method::GET, "/metrics", None).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         assert!(
@@ -356,15 +361,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_address_that_keeps_guessing_is_locked_out_and_told_when_to_come_back() {
-        let (token, digest) = new_token().unwrap();
-        let auth = Auth::new(AuthConfig {
-            tokens: vec![Token {
-                name: "ui".into(),
-                role: Role::Viewer,
-                sha256: sha256_from_hex(&digest).unwrap(),
-            }],
-            users: vec![],
-        });
+        let (auth, good) = viewer_token();
         let (app, m) = router(auth);
         let from = |ip: &str, auth: &str| {
             let mut req = Request::builder()
@@ -377,7 +374,6 @@ mod tests {
             let app = app.clone();
             async move { app.oneshot(req).await.unwrap() }
         };
-        let good = format!("Bearer {token}");
         for _ in 0..MAX_FAILURES {
             assert_eq!(
                 from("192.0.2.7", "Bearer guess").await.status(),
