@@ -15,6 +15,7 @@ use weir_flow::codes::{etype, proto};
 use weir_flow::{FlowRecord, ipv4};
 use weir_meter::cache::CacheConfig;
 use weir_meter::meter::Meter;
+use weir_meter::packet::Packet;
 use weir_meter::sampling::Sampling;
 use weir_proto::packet::Summary;
 
@@ -65,7 +66,7 @@ fn bench_cache(c: &mut Criterion) {
             rec.dst_addr = ipv4((0xc000_0000 | (f * 7919) & 0xffff).to_be_bytes());
             rec.src_port = (f % 50_000) as u16 + 1024;
             ts += 200;
-            meter.packet(ts, &rec, &summary, 590);
+            meter.packet(&Packet::new(ts, &rec, &summary, 590));
         }
         group.bench_function(BenchmarkId::new("uniform_flows", flows), |b| {
             b.iter(|| {
@@ -74,7 +75,7 @@ fn bench_cache(c: &mut Criterion) {
                     rec.dst_addr = ipv4((0xc000_0000 | (f * 7919) & 0xffff).to_be_bytes());
                     rec.src_port = (f % 50_000) as u16 + 1024;
                     ts += 200;
-                    meter.packet(ts, black_box(&rec), &summary, 590);
+                    meter.packet(&Packet::new(ts, black_box(&rec), &summary, 590));
                 }
                 meter.expired().clear();
             })

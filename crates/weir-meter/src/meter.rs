@@ -14,12 +14,9 @@
 use std::convert::Infallible;
 
 use weir_flow::FlowRecord;
-use weir_flow::codes::etype;
-use weir_proto::packet::Summary;
 
-use crate::cache::{
-    CacheConfig, CacheCounters, CacheKey, ConfigError, FlowCache, KeySet, PacketView, V4Key, WideKey,
-};
+use crate::cache::{CacheConfig, CacheCounters, CacheKey, ConfigError, FlowCache, KeySet, V4Key, WideKey};
+use crate::packet::{Family, Packet};
 use crate::sampling::{Sampler, Sampling};
 use crate::stats::{PacketSizes, ProtocolTable};
 
@@ -122,7 +119,7 @@ pub struct Meter {
     first_ns: Option<u64>,
     now_ns: u64,
     next_age_ns: u64,
-    pending: Vec<(Keyed, PacketView)>,
+    pending: Vec<(Keyed, Packet)>,
     expired: Vec<FlowRecord>,
 }
 
@@ -155,57 +152,43 @@ impl Meter {
         })
     }
 
-    /// Counts one parsed packet captured at `ts_ns` (`rec` and `summary` from `weir_proto::packet`,
-    /// `wire_len` its length on the wire).
+    /// Whether expired flows become records in [`Meter::expired`] (the default). A probe with nowhere
+    /// to send flows turns this off: they are still counted, by cache and by protocol.
+    pub fn keep_records(&mut self, keep: bool) {
+        self.v4.keep_records(keep);
+        self.wide.keep_records(keep);
+    }
+
+    /// Counts one packet.
     #[inline]
-    pub fn packet(&mut self, ts_ns: u64, rec: &FlowRecord, summary: &Summary, wire_len: u32) {
+    pub fn packet(&mut self, p: &Packet) {
         if self.first_ns.is_none() {
-            self.advance(ts_ns);
+            self.advance(p.ts_ns);
         }
         self.counters.packets += 1;
-        let ipv6 = match rec.etype {
-            etype::IPV4 => false,
-            etype::IPV6 => true,
-            _ => {
-                self.counters.non_ip += 1;
-                return;
-            }
-        };
-        let bytes = if summary.ip_len > 0 {
-            summary.ip_len
-        } else {
-            wire_len.saturating_sub(summary.l3_offset.unwrap_or(0) as u32)
-        };
-        self.counters.bytes += u64::from(bytes);
+        if p.family == Family::Other {
+            self.counters.non_ip += 1;
+            return;
+        }
+        self.counters.bytes += u64::from(p.bytes);
         if !self.sampler.take() {
             self.counters.sampled_out += 1;
             return;
         }
-        self.sizes.add(bytes);
-        let view = PacketView {
-            ts_ns,
-            bytes: u64::from(bytes),
-            tcp_flags: rec.tcp_flags,
-            tos: rec.tos,
-            vlan: rec.vlan,
-            src_mac: rec.src_mac,
-            dst_mac: rec.dst_mac,
-            fragment: summary.fragment.is_some_and(|f| !f.is_first()),
-            ipv6,
-        };
-        let (set, in_if, out_if) = (self.config.key, self.config.in_if, self.config.out_if);
-        let keyed = if V4Key::fits(rec, set) {
-            let key = V4Key::from_packet(rec, set, in_if, out_if);
+        self.sizes.add(p.bytes);
+        let set = self.config.key;
+        let keyed = if V4Key::fits(p, set) {
+            let key = V4Key::from_packet(p, set);
             let hash = self.v4.hash(&key);
             self.v4.prefetch_index(hash);
             Keyed::V4(hash, key)
         } else {
-            let key = WideKey::from_packet(rec, set, in_if, out_if);
+            let key = WideKey::from_packet(p, set);
             let hash = self.wide.hash(&key);
             self.wide.prefetch_index(hash);
             Keyed::Wide(hash, key)
         };
-        self.pending.push((keyed, view));
+        self.pending.push((keyed, *p));
         if self.pending.len() == BATCH {
             self.drain();
         }

@@ -4,37 +4,18 @@ use weir_flow::FlowRecord;
 use weir_flow::codes::etype;
 
 use super::key::{CacheKey, KeyField, KeySet, mac_bytes, mac_value};
-
-/// What the cache needs to know about one packet, taken from the parsed record once.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct PacketView {
-    /// Capture time, ns since the epoch.
-    pub ts_ns: u64,
-    /// Layer-3 bytes (the IP packet's length).
-    pub bytes: u64,
-    /// TCP flags of this packet (0 for other protocols).
-    pub tcp_flags: u16,
-    /// ToS / traffic class.
-    pub tos: u8,
-    /// Outermost VLAN id.
-    pub vlan: u16,
-    /// Source MAC (low 48 bits).
-    pub src_mac: u64,
-    /// Destination MAC (low 48 bits).
-    pub dst_mac: u64,
-    /// The packet is a non-first fragment: it has no transport header, so its ports are zero.
-    pub fragment: bool,
-    /// The packet is IPv6.
-    pub ipv6: bool,
-}
+use crate::packet::{Family, Packet};
 
 /// Flags of an entry, in one byte.
 const FRAGMENT: u8 = 1;
 const IPV6: u8 = 2;
 
 /// A flow being counted. `packets == 0` marks a free slot.
+///
+/// An IPv4 entry is 64 bytes on a cache line of its own ([`CacheKey::Align`]), an IPv6 / flexible one
+/// 104 bytes.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Entry<K> {
+pub(crate) struct Entry<K: CacheKey> {
     pub(crate) key: K,
     pub(crate) first_ns: u64,
     pub(crate) last_ns: u64,
@@ -46,32 +27,34 @@ pub(crate) struct Entry<K> {
     pub(crate) tcp_flags: u16,
     tos: u8,
     flags: u8,
+    _align: K::Align,
 }
 
 impl<K: CacheKey> Entry<K> {
     /// A new flow started by `p`.
     #[inline]
-    pub(crate) fn start(key: K, p: &PacketView) -> Self {
+    pub(crate) fn start(key: K, p: &Packet) -> Self {
         Entry {
             key,
             first_ns: p.ts_ns,
             last_ns: p.ts_ns,
-            bytes: p.bytes,
+            bytes: u64::from(p.bytes),
             packets: 1,
             src_mac: mac_bytes(p.src_mac),
             dst_mac: mac_bytes(p.dst_mac),
             vlan: p.vlan,
             tcp_flags: p.tcp_flags,
             tos: p.tos,
-            flags: if p.fragment { FRAGMENT } else { 0 } | if p.ipv6 { IPV6 } else { 0 },
+            flags: if p.fragment { FRAGMENT } else { 0 } | if p.family == Family::V6 { IPV6 } else { 0 },
+            _align: K::Align::default(),
         }
     }
 
     /// Counts one more packet. Packets a little out of order (capture reordering) widen the flow's span.
     #[inline]
-    pub(crate) fn add(&mut self, p: &PacketView) {
+    pub(crate) fn add(&mut self, p: &Packet) {
         self.packets += 1;
-        self.bytes += p.bytes;
+        self.bytes += u64::from(p.bytes);
         self.tcp_flags |= p.tcp_flags;
         self.first_ns = self.first_ns.min(p.ts_ns);
         self.last_ns = self.last_ns.max(p.ts_ns);

@@ -1,7 +1,7 @@
 //! What makes two packets the same flow: the key fields, chosen per cache, and the two key layouts.
 //!
 //! The traditional NetFlow key (input interface, addresses, ports, protocol, ToS) of an IPv4 packet fits in
-//! 20 bytes ([`V4Key`]); anything else (IPv6, or a user-defined record in the spirit of Flexible NetFlow's
+//! 14 bytes ([`V4Key`]), the interfaces being the same for every packet; anything else (IPv6, or a user-defined record in the spirit of Flexible NetFlow's
 //! `match` statements) uses [`WideKey`], with every field outside the key set left at zero. Two layouts
 //! rather than one keeps the common IPv4 entry small: the entry's size is the cache's memory per flow.
 
@@ -12,6 +12,8 @@ use std::net::Ipv6Addr;
 use thiserror::Error;
 use weir_flow::FlowRecord;
 use weir_flow::codes::proto;
+
+use crate::packet::Packet;
 
 /// A field that can be part of a flow key (Flexible NetFlow's `match`) or kept from the flow's first
 /// packet (`collect`).
@@ -168,16 +170,6 @@ impl fmt::Display for KeySet {
     }
 }
 
-/// The destination port as NetFlow keys it: ICMP type and code take the port's place.
-#[inline]
-pub fn keyed_dst_port(rec: &FlowRecord) -> u16 {
-    if rec.proto == proto::ICMP || rec.proto == proto::ICMPV6 {
-        u16::from(rec.icmp_type) << 8 | u16::from(rec.icmp_code)
-    } else {
-        rec.dst_port
-    }
-}
-
 /// The hash of a key in the cache's index.
 ///
 /// Each cache draws its own random seeds, so traffic made to collide cannot be aimed at the index's
@@ -217,25 +209,41 @@ impl KeyHasher {
     }
 }
 
-/// A key layout: built from a parsed packet, written back into the flow record at expiry.
+/// Zero-sized: an entry holding it starts on a cache line. The IPv4 entry is 64 bytes, so a packet of a
+/// flow touches one line of memory instead of the two an entry straddling lines takes.
+#[derive(Debug, Clone, Copy, Default)]
+#[repr(align(64))]
+pub struct LineAligned;
+
+/// A key layout: built from a packet, written back into the flow record at expiry.
+///
+/// Keys hold no interfaces: the input and output interface are the probe's settings, the same for every
+/// packet of a cache, so they would split no flow; records take them from the cache's settings.
 pub trait CacheKey: Copy + Eq + Hash + fmt::Debug {
-    /// The key of a parsed packet, for a packet this layout can hold (see [`V4Key::fits`]). `in_if` and
-    /// `out_if` come from the probe's configuration, not from the packet.
-    fn from_packet(rec: &FlowRecord, set: KeySet, in_if: u32, out_if: u32) -> Self;
+    /// How entries of this layout are aligned: [`LineAligned`], or `()` for none beyond their fields'.
+    type Align: Copy + Default + fmt::Debug;
+
+    /// The key of a packet, for a packet this layout can hold (see [`V4Key::fits`]).
+    fn from_packet(p: &Packet, set: KeySet) -> Self;
 
     /// The key's hash under `hasher`.
     fn hash_with(&self, hasher: &KeyHasher) -> u64;
 
     /// Writes the key's fields into `rec`; fields outside the key set stay as they are.
     fn fill(&self, set: KeySet, rec: &mut FlowRecord);
+
+    /// Protocol, source port and keyed destination port, as [`CacheKey::fill`] writes them (0 outside the
+    /// key set): what the protocol table sorts an expired flow by, without making its record.
+    fn l4(&self) -> (u8, u16, u16);
 }
 
-/// The traditional key of an IPv4 packet, in 20 bytes.
+/// The traditional key of an IPv4 packet, in 14 bytes. Packed, so that with an entry's counters, times and
+/// first-packet fields it makes a 64-byte entry, one cache line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(C, packed)]
 pub struct V4Key {
     src: u32,
     dst: u32,
-    in_if: u32,
     src_port: u16,
     dst_port: u16,
     proto: u8,
@@ -243,10 +251,10 @@ pub struct V4Key {
 }
 
 impl V4Key {
-    /// Whether a packet with this record can use the IPv4 layout under `set`.
+    /// Whether a packet can use the IPv4 layout under `set`.
     #[inline]
-    pub fn fits(rec: &FlowRecord, set: KeySet) -> bool {
-        set.fits_v4() && rec.src_addr.to_ipv4_mapped().is_some() && rec.dst_addr.to_ipv4_mapped().is_some()
+    pub fn fits(p: &Packet, set: KeySet) -> bool {
+        set.fits_v4() && p.src_addr.to_ipv4_mapped().is_some() && p.dst_addr.to_ipv4_mapped().is_some()
     }
 }
 
@@ -261,16 +269,17 @@ fn pick<T: Default>(set: KeySet, field: KeyField, value: T) -> T {
 }
 
 impl CacheKey for V4Key {
+    type Align = LineAligned;
+
     #[inline]
-    fn from_packet(rec: &FlowRecord, set: KeySet, in_if: u32, _out_if: u32) -> Self {
+    fn from_packet(p: &Packet, set: KeySet) -> Self {
         V4Key {
-            src: pick(set, KeyField::SrcAddr, v4_bits(&rec.src_addr)),
-            dst: pick(set, KeyField::DstAddr, v4_bits(&rec.dst_addr)),
-            in_if: pick(set, KeyField::InIf, in_if),
-            src_port: pick(set, KeyField::SrcPort, rec.src_port),
-            dst_port: pick(set, KeyField::DstPort, keyed_dst_port(rec)),
-            proto: pick(set, KeyField::Proto, rec.proto),
-            tos: pick(set, KeyField::Tos, rec.tos),
+            src: pick(set, KeyField::SrcAddr, v4_bits(&p.src_addr)),
+            dst: pick(set, KeyField::DstAddr, v4_bits(&p.dst_addr)),
+            src_port: pick(set, KeyField::SrcPort, p.src_port),
+            dst_port: pick(set, KeyField::DstPort, p.dst_port),
+            proto: pick(set, KeyField::Proto, p.proto),
+            tos: pick(set, KeyField::Tos, p.tos),
         }
     }
 
@@ -278,9 +287,10 @@ impl CacheKey for V4Key {
     fn hash_with(&self, hasher: &KeyHasher) -> u64 {
         hasher.words([
             u64::from(self.src) << 32 | u64::from(self.dst),
-            u64::from(self.in_if) << 32 | u64::from(self.src_port) << 16 | u64::from(self.dst_port),
-            u64::from(self.proto) << 8 | u64::from(self.tos),
-            0,
+            u64::from(self.src_port) << 48
+                | u64::from(self.dst_port) << 32
+                | u64::from(self.proto) << 8
+                | u64::from(self.tos),
         ])
     }
 
@@ -291,13 +301,15 @@ impl CacheKey for V4Key {
         if set.has(KeyField::DstAddr) {
             rec.dst_addr = std::net::Ipv4Addr::from(self.dst).to_ipv6_mapped();
         }
-        if set.has(KeyField::InIf) {
-            rec.in_if = self.in_if;
-        }
         fill_l4(set, self.proto, self.src_port, self.dst_port, rec);
         if set.has(KeyField::Tos) {
             rec.tos = self.tos;
         }
+    }
+
+    #[inline]
+    fn l4(&self) -> (u8, u16, u16) {
+        (self.proto, self.src_port, self.dst_port)
     }
 }
 
@@ -318,13 +330,11 @@ fn fill_l4(set: KeySet, protocol: u8, src_port: u16, dst_port: u16, rec: &mut Fl
     }
 }
 
-/// Any key: IPv6 addresses, output interface, VLAN and MACs included.
+/// Any key: IPv6 addresses, VLAN and MACs included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct WideKey {
     src: [u8; 16],
     dst: [u8; 16],
-    in_if: u32,
-    out_if: u32,
     src_port: u16,
     dst_port: u16,
     vlan: u16,
@@ -348,20 +358,20 @@ pub(super) fn mac_value(b: [u8; 6]) -> u64 {
 }
 
 impl CacheKey for WideKey {
+    type Align = ();
+
     #[inline]
-    fn from_packet(rec: &FlowRecord, set: KeySet, in_if: u32, out_if: u32) -> Self {
+    fn from_packet(p: &Packet, set: KeySet) -> Self {
         WideKey {
-            src: pick(set, KeyField::SrcAddr, rec.src_addr.octets()),
-            dst: pick(set, KeyField::DstAddr, rec.dst_addr.octets()),
-            in_if: pick(set, KeyField::InIf, in_if),
-            out_if: pick(set, KeyField::OutIf, out_if),
-            src_port: pick(set, KeyField::SrcPort, rec.src_port),
-            dst_port: pick(set, KeyField::DstPort, keyed_dst_port(rec)),
-            vlan: pick(set, KeyField::Vlan, rec.vlan),
-            src_mac: pick(set, KeyField::SrcMac, mac_bytes(rec.src_mac)),
-            dst_mac: pick(set, KeyField::DstMac, mac_bytes(rec.dst_mac)),
-            proto: pick(set, KeyField::Proto, rec.proto),
-            tos: pick(set, KeyField::Tos, rec.tos),
+            src: pick(set, KeyField::SrcAddr, p.src_addr.octets()),
+            dst: pick(set, KeyField::DstAddr, p.dst_addr.octets()),
+            src_port: pick(set, KeyField::SrcPort, p.src_port),
+            dst_port: pick(set, KeyField::DstPort, p.dst_port),
+            vlan: pick(set, KeyField::Vlan, p.vlan),
+            src_mac: pick(set, KeyField::SrcMac, mac_bytes(p.src_mac)),
+            dst_mac: pick(set, KeyField::DstMac, mac_bytes(p.dst_mac)),
+            proto: pick(set, KeyField::Proto, p.proto),
+            tos: pick(set, KeyField::Tos, p.tos),
         }
     }
 
@@ -373,7 +383,6 @@ impl CacheKey for WideKey {
             src as u64,
             (dst >> 64) as u64,
             dst as u64,
-            u64::from(self.in_if) << 32 | u64::from(self.out_if),
             u64::from(self.src_port) << 48
                 | u64::from(self.dst_port) << 32
                 | u64::from(self.vlan) << 16
@@ -381,6 +390,7 @@ impl CacheKey for WideKey {
                 | u64::from(self.tos),
             mac_value(self.src_mac),
             mac_value(self.dst_mac),
+            0,
         ])
     }
 
@@ -390,12 +400,6 @@ impl CacheKey for WideKey {
         }
         if set.has(KeyField::DstAddr) {
             rec.dst_addr = Ipv6Addr::from(self.dst);
-        }
-        if set.has(KeyField::InIf) {
-            rec.in_if = self.in_if;
-        }
-        if set.has(KeyField::OutIf) {
-            rec.out_if = self.out_if;
         }
         fill_l4(set, self.proto, self.src_port, self.dst_port, rec);
         if set.has(KeyField::Tos) {
@@ -411,12 +415,23 @@ impl CacheKey for WideKey {
             rec.dst_mac = mac_value(self.dst_mac);
         }
     }
+
+    #[inline]
+    fn l4(&self) -> (u8, u16, u16) {
+        (self.proto, self.src_port, self.dst_port)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use weir_flow::ipv4;
+    use weir_proto::packet::Summary;
+
+    /// The packet a record was parsed from.
+    fn p(rec: &FlowRecord) -> Packet {
+        Packet::new(0, rec, &Summary::default(), 0)
+    }
 
     fn packet() -> FlowRecord {
         FlowRecord {
@@ -462,28 +477,22 @@ mod tests {
             tos: 0,
             ..packet()
         };
+        assert_eq!(V4Key::from_packet(&p(&a), set), V4Key::from_packet(&p(&b), set));
         assert_eq!(
-            V4Key::from_packet(&a, set, 1, 0),
-            V4Key::from_packet(&b, set, 2, 0)
-        );
-        assert_eq!(
-            WideKey::from_packet(&a, set, 1, 0),
-            WideKey::from_packet(&b, set, 2, 0)
+            WideKey::from_packet(&p(&a), set),
+            WideKey::from_packet(&p(&b), set)
         );
         let c = FlowRecord {
             dst_addr: ipv4([10, 0, 0, 3]),
             ..packet()
         };
-        assert_ne!(
-            V4Key::from_packet(&a, set, 1, 0),
-            V4Key::from_packet(&c, set, 1, 0)
-        );
+        assert_ne!(V4Key::from_packet(&p(&a), set), V4Key::from_packet(&p(&c), set));
     }
 
     #[test]
     fn traditional_key_splits_on_each_of_its_fields() {
         let set = KeySet::TRADITIONAL;
-        let base = V4Key::from_packet(&packet(), set, 3, 0);
+        let base = V4Key::from_packet(&p(&packet()), set);
         let variants = [
             FlowRecord {
                 src_addr: ipv4([10, 0, 0, 9]),
@@ -508,16 +517,15 @@ mod tests {
             FlowRecord { tos: 0, ..packet() },
         ];
         for v in &variants {
-            assert_ne!(V4Key::from_packet(v, set, 3, 0), base, "{v:?}");
+            assert_ne!(V4Key::from_packet(&p(v), set), base, "{v:?}");
         }
-        assert_ne!(V4Key::from_packet(&packet(), set, 4, 0), base, "input interface");
         // VLAN and MACs are not in the traditional key.
         let other_vlan = FlowRecord {
             vlan: 8,
             src_mac: 1,
             ..packet()
         };
-        assert_eq!(V4Key::from_packet(&other_vlan, set, 3, 0), base);
+        assert_eq!(V4Key::from_packet(&p(&other_vlan), set), base);
     }
 
     #[test]
@@ -530,12 +538,12 @@ mod tests {
             dst_port: 0,
             ..packet()
         };
-        let key = V4Key::from_packet(&echo, KeySet::TRADITIONAL, 1, 0);
+        let key = V4Key::from_packet(&p(&echo), KeySet::TRADITIONAL);
         let mut out = FlowRecord::default();
         key.fill(KeySet::TRADITIONAL, &mut out);
         assert_eq!((out.dst_port, out.icmp_type, out.icmp_code), (0x0800, 8, 0));
         let reply = FlowRecord { icmp_type: 0, ..echo };
-        assert_ne!(V4Key::from_packet(&reply, KeySet::TRADITIONAL, 1, 0), key);
+        assert_ne!(V4Key::from_packet(&p(&reply), KeySet::TRADITIONAL), key);
     }
 
     #[test]
@@ -546,36 +554,33 @@ mod tests {
             dst_addr: "2001:db8::2".parse().unwrap(),
             ..packet()
         };
-        let key = WideKey::from_packet(&v6, set, 5, 6);
+        let key = WideKey::from_packet(&p(&v6), set);
         let mut out = FlowRecord::default();
         key.fill(set, &mut out);
         assert_eq!(
             (out.src_addr, out.dst_addr, out.src_port, out.dst_port, out.proto),
             (v6.src_addr, v6.dst_addr, 40000, 443, proto::TCP)
         );
-        assert_eq!(
-            (out.vlan, out.src_mac, out.out_if, out.in_if, out.tos),
-            (7, 0x0011_2233_4455, 6, 0, 0)
-        );
+        assert_eq!((out.vlan, out.src_mac, out.tos), (7, 0x0011_2233_4455, 0));
 
-        let v4 = V4Key::from_packet(&packet(), KeySet::TRADITIONAL, 5, 0);
+        let v4 = V4Key::from_packet(&p(&packet()), KeySet::TRADITIONAL);
         let mut out = FlowRecord::default();
         v4.fill(KeySet::TRADITIONAL, &mut out);
         assert_eq!(
-            (out.src_addr, out.dst_addr, out.in_if, out.tos),
-            (packet().src_addr, packet().dst_addr, 5, 0x10)
+            (out.src_addr, out.dst_addr, out.tos),
+            (packet().src_addr, packet().dst_addr, 0x10)
         );
     }
 
     #[test]
     fn only_ipv4_packets_under_a_v4_key_set_fit_the_compact_layout() {
-        assert!(V4Key::fits(&packet(), KeySet::TRADITIONAL));
+        assert!(V4Key::fits(&p(&packet()), KeySet::TRADITIONAL));
         let v6 = FlowRecord {
             src_addr: "2001:db8::1".parse().unwrap(),
             ..packet()
         };
-        assert!(!V4Key::fits(&v6, KeySet::TRADITIONAL));
-        assert!(!V4Key::fits(&packet(), KeySet::of(&[KeyField::SrcMac])));
-        assert_eq!(size_of::<V4Key>(), 20);
+        assert!(!V4Key::fits(&p(&v6), KeySet::TRADITIONAL));
+        assert!(!V4Key::fits(&p(&packet()), KeySet::of(&[KeyField::SrcMac])));
+        assert_eq!(size_of::<V4Key>(), 14);
     }
 }

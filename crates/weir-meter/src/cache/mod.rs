@@ -1,10 +1,10 @@
 //! The main flow cache: packets in, expired flows out.
 //!
-//! [`key`] decides which packets are one flow, [`entry`] is what a flow holds, [`table`] finds and ages
+//! [`key`] decides which packets are one flow, `entry` is what a flow holds, [`table`] finds and ages
 //! flows, and [`config`] checks the settings.
 
 pub mod config;
-pub mod entry;
+mod entry;
 mod index;
 pub mod key;
 mod memory;
@@ -12,7 +12,6 @@ mod prefetch;
 pub mod table;
 
 pub use config::{CacheConfig, ConfigError};
-pub use entry::PacketView;
 pub use key::{CacheKey, KeyField, KeyHasher, KeySet, KeySetError, V4Key, WideKey};
 pub use table::{CacheCounters, FlowCache};
 

@@ -11,11 +11,12 @@ use weir_flow::FlowRecord;
 use weir_flow::codes::end_reason;
 
 use super::config::CacheConfig;
-use super::entry::{Entry, PacketView};
+use super::entry::Entry;
 use super::index::Index;
 use super::key::{CacheKey, KeyHasher};
 use super::{memory, prefetch};
-use crate::stats::ProtocolTable;
+use crate::packet::Packet;
+use crate::stats::{Category, ProtocolTable, Row};
 
 /// TCP FIN and RST: either ends the flow once its packet is counted.
 const FIN_RST: u16 = 0x01 | 0x04;
@@ -24,7 +25,7 @@ const FIN_RST: u16 = 0x01 | 0x04;
 /// removed from the index this many expiries later, so the walk does not wait on one cell at a time.
 const REMOVALS_AHEAD: usize = 16;
 
-/// Entries the ager keeps bounds for together: 8 IPv4 entries are nine cache lines, the bounds 16 bytes.
+/// Entries the ager keeps bounds for together: 8 IPv4 entries are eight cache lines, the bounds 16 bytes.
 const AGER_BLOCK: usize = 8;
 
 /// Lower bounds of the first and last packet times of the live flows in one block of [`AGER_BLOCK`]
@@ -84,6 +85,11 @@ pub struct CacheCounters {
 }
 
 impl CacheCounters {
+    /// Flows that left the cache, for any reason.
+    pub fn expired(&self) -> u64 {
+        self.expired_idle + self.expired_active + self.expired_end + self.expired_full + self.flushed
+    }
+
     /// Adds another cache's counts.
     pub fn merge(&mut self, o: &CacheCounters) {
         self.added += o.added;
@@ -100,7 +106,7 @@ impl CacheCounters {
 
 /// One flow cache with key layout `K`.
 #[derive(Debug)]
-pub struct FlowCache<K> {
+pub struct FlowCache<K: CacheKey> {
     config: CacheConfig,
     entries: Vec<Entry<K>>,
     /// The ager's bounds, one per [`AGER_BLOCK`] entries.
@@ -115,6 +121,8 @@ pub struct FlowCache<K> {
     protocols: ProtocolTable,
     /// Reused by cache-full eviction: (last packet, slot) of every flow.
     scratch: Vec<(u64, u32)>,
+    /// Whether expired flows are written out as records (see [`FlowCache::keep_records`]).
+    records: bool,
 }
 
 impl<K: CacheKey> FlowCache<K> {
@@ -136,7 +144,15 @@ impl<K: CacheKey> FlowCache<K> {
             counters: CacheCounters::default(),
             protocols: ProtocolTable::default(),
             scratch: Vec::new(),
+            records: true,
         }
+    }
+
+    /// Whether expired flows become records in the caller's vector (the default). With nothing to send
+    /// them to, making a record of several hundred bytes for each flow is most of what expiring costs;
+    /// without records, expired flows are only counted (counters and protocol table).
+    pub fn keep_records(&mut self, keep: bool) {
+        self.records = keep;
     }
 
     /// Bytes of memory one flow takes when the cache is full: the entry, its share of the index and of
@@ -209,7 +225,7 @@ impl<K: CacheKey> FlowCache<K> {
     /// Counts packet `p` with key `key`. Flows that end (FIN/RST, a timeout noticed on arrival, room made
     /// in a full cache) are appended to `out`.
     #[inline]
-    pub fn observe(&mut self, key: K, p: &PacketView, base: &FlowRecord, out: &mut Vec<FlowRecord>) {
+    pub fn observe(&mut self, key: K, p: &Packet, base: &FlowRecord, out: &mut Vec<FlowRecord>) {
         self.observe_hashed(self.hash(&key), key, p, base, out);
     }
 
@@ -219,7 +235,7 @@ impl<K: CacheKey> FlowCache<K> {
         &mut self,
         hash: u64,
         key: K,
-        p: &PacketView,
+        p: &Packet,
         base: &FlowRecord,
         out: &mut Vec<FlowRecord>,
     ) {
@@ -276,7 +292,7 @@ impl<K: CacheKey> FlowCache<K> {
 
     /// Starts a flow with packet `p` in `slot`, which is free or was just expired.
     #[inline]
-    fn start(&mut self, slot: u32, key: K, p: &PacketView) {
+    fn start(&mut self, slot: u32, key: K, p: &Packet) {
         self.entries[slot as usize] = Entry::start(key, p);
         self.bounds[slot as usize / AGER_BLOCK].include(p.ts_ns, p.ts_ns);
     }
@@ -313,12 +329,24 @@ impl<K: CacheKey> FlowCache<K> {
         self.used -= 1;
     }
 
-    /// Writes the flow in `slot` to `out` as ending for `reason`, and counts it.
+    /// Counts the flow in `slot` as ending for `reason`, and writes its record to `out` when records are
+    /// kept.
     fn emit(&mut self, slot: u32, base: &FlowRecord, now_ns: u64, reason: u8, out: &mut Vec<FlowRecord>) {
         let e = &self.entries[slot as usize];
-        let rec = e.record(self.config.key, base, now_ns, reason);
-        self.protocols.add(&rec, e.is_fragment());
-        out.push(rec);
+        let (protocol, src_port, dst_port) = e.key.l4();
+        self.protocols.add(
+            Category::of(protocol, src_port, dst_port, e.is_fragment()),
+            &Row {
+                flows: 1,
+                packets: e.packets,
+                bytes: e.bytes,
+                active_ns: e.last_ns.saturating_sub(e.first_ns),
+                idle_ns: now_ns.saturating_sub(e.last_ns),
+            },
+        );
+        if self.records {
+            out.push(e.record(self.config.key, base, now_ns, reason));
+        }
         self.count_expiry(reason);
     }
 

@@ -6,6 +6,7 @@ use weir_proto::packet::{Fragment, Summary};
 
 use super::*;
 use crate::meter::Meter;
+use crate::packet::Packet;
 use crate::sampling::Sampling;
 
 const S: u64 = 1_000_000_000;
@@ -40,7 +41,7 @@ fn meter(config: CacheConfig) -> Meter {
 }
 
 fn feed(m: &mut Meter, ts_ns: u64, rec: &FlowRecord) {
-    m.packet(ts_ns, rec, &sized(100), 114);
+    m.packet(&Packet::new(ts_ns, rec, &sized(100), 114));
 }
 
 fn take(m: &mut Meter) -> Vec<FlowRecord> {
@@ -393,7 +394,7 @@ fn non_first_fragments_count_in_the_fragment_rows() {
         }),
         ..sized(600)
     };
-    m.packet(
+    m.packet(&Packet::new(
         S,
         &FlowRecord {
             src_port: 0,
@@ -402,7 +403,7 @@ fn non_first_fragments_count_in_the_fragment_rows() {
         },
         &frag,
         614,
-    );
+    ));
     m.flush();
     let stats = m.stats();
     assert_eq!(stats.protocols.row(crate::stats::Category::TcpFrag).flows, 1);
@@ -422,15 +423,67 @@ fn records_carry_the_configured_interfaces_and_direction() {
     m.flush();
     let f = take(&mut m)[0];
     assert_eq!((f.in_if, f.out_if, f.flow_direction, f.flows), (3, 7, 2, 1));
+    // Keys hold no interfaces: keyed on them (the wide cache, for out_if) or not, a record has the
+    // configured ones, and they split no flow.
+    let mut m = meter(CacheConfig {
+        key: KeySet::parse("in_if,out_if,src_addr").unwrap(),
+        ..config
+    });
+    feed(&mut m, S, &tcp(1, 1000, ACK));
+    feed(&mut m, 2 * S, &tcp(1, 2000, ACK));
+    m.flush();
+    let out = take(&mut m);
+    assert_eq!(m.stats().wide.counters.added, 1);
+    assert_eq!(
+        (out.len(), out[0].in_if, out[0].out_if, out[0].packets),
+        (1, 3, 7, 2)
+    );
+    assert_eq!(out[0].src_addr, ipv4([10, 0, 0, 1]));
 }
 
 #[test]
-fn an_ipv4_entry_with_its_index_takes_under_128_bytes() {
+fn without_records_expired_flows_are_only_counted() {
+    let mut m = meter(CacheConfig::default());
+    m.keep_records(false);
+    feed(&mut m, S, &tcp(1, 1000, ACK));
+    feed(&mut m, S, &tcp(2, 1000, FIN));
+    feed(&mut m, 2 * S, &tcp(1, 1000, ACK));
+    feed(&mut m, 30 * S, &tcp(3, 1000, ACK));
+    assert!(take(&mut m).is_empty());
+    let stats = m.stats();
+    assert_eq!(
+        (stats.v4.counters.expired_end, stats.v4.counters.expired_idle),
+        (1, 1)
+    );
+    m.flush();
+    assert!(take(&mut m).is_empty());
+    let stats = m.stats();
+    assert_eq!(stats.v4.counters.expired(), 3);
+    let www = stats.protocols.row(crate::stats::Category::TcpWww);
+    // Host 1's flow: two packets a second apart, expired idle 15 s after its last.
+    assert_eq!((www.flows, www.packets, www.bytes), (3, 4, 400));
+    assert_eq!(stats.protocols.total().active_ns, S);
+}
+
+#[test]
+fn an_ipv4_entry_is_one_cache_line() {
+    assert_eq!(size_of::<entry::Entry<V4Key>>(), 64);
+    assert_eq!(align_of::<entry::Entry<V4Key>>(), 64);
+    assert_eq!(size_of::<entry::Entry<WideKey>>(), 104);
+}
+
+#[test]
+fn an_entry_with_its_index_takes_under_90_bytes_ipv4_and_128_ipv6() {
     let mut m = meter(CacheConfig {
         entries: 1 << 20,
         ..CacheConfig::default()
     });
     let stats = m.stats();
-    assert!(stats.v4.bytes_per_entry < 128.0, "{}", stats.v4.bytes_per_entry);
-    assert!(stats.v4.bytes_per_entry > 80.0, "{}", stats.v4.bytes_per_entry);
+    assert!(stats.v4.bytes_per_entry < 90.0, "{}", stats.v4.bytes_per_entry);
+    assert!(stats.v4.bytes_per_entry > 64.0, "{}", stats.v4.bytes_per_entry);
+    assert!(
+        stats.wide.bytes_per_entry < 128.0,
+        "{}",
+        stats.wide.bytes_per_entry
+    );
 }

@@ -1,6 +1,5 @@
 //! The protocol table of `show ip cache flow`: expired flows by protocol and well-known port.
 
-use weir_flow::FlowRecord;
 use weir_flow::codes::proto;
 
 /// A row of the table, in the order Cisco prints them.
@@ -104,11 +103,10 @@ impl Category {
     }
 
     /// The row of a flow: by protocol, then by the well-known port on either side.
-    pub fn of(rec: &FlowRecord, fragment: bool) -> Category {
-        let either = |p: u16| rec.dst_port == p || rec.src_port == p;
-        let either_in =
-            |lo: u16, hi: u16| (lo..=hi).contains(&rec.dst_port) || (lo..=hi).contains(&rec.src_port);
-        match rec.proto {
+    pub fn of(protocol: u8, src_port: u16, dst_port: u16, fragment: bool) -> Category {
+        let either = |p: u16| dst_port == p || src_port == p;
+        let either_in = |lo: u16, hi: u16| (lo..=hi).contains(&dst_port) || (lo..=hi).contains(&src_port);
+        match protocol {
             proto::TCP if fragment => Category::TcpFrag,
             proto::TCP if either(23) => Category::TcpTelnet,
             proto::TCP if either(21) => Category::TcpFtp,
@@ -166,14 +164,9 @@ pub struct ProtocolTable {
 }
 
 impl ProtocolTable {
-    /// Counts an expired flow. Its expiry time is the record's `time_received`.
-    pub fn add(&mut self, rec: &FlowRecord, fragment: bool) {
-        let row = &mut self.rows[Category::of(rec, fragment) as usize];
-        row.flows += 1;
-        row.packets += rec.packets;
-        row.bytes += rec.bytes;
-        row.active_ns += rec.flow_end.saturating_sub(rec.flow_start);
-        row.idle_ns += rec.time_received.saturating_sub(rec.flow_end);
+    /// Counts expired flows (one, as the cache adds them) in the row of `category`.
+    pub fn add(&mut self, category: Category, flows: &Row) {
+        self.rows[category as usize].add(flows);
     }
 
     /// Adds another table's counts (caches of several shards or address families).
@@ -208,13 +201,12 @@ impl ProtocolTable {
 mod tests {
     use super::*;
 
-    fn flow(protocol: u8, src_port: u16, dst_port: u16) -> FlowRecord {
-        FlowRecord {
-            proto: protocol,
-            src_port,
-            dst_port,
-            ..FlowRecord::default()
-        }
+    fn flow(protocol: u8, src_port: u16, dst_port: u16) -> (u8, u16, u16) {
+        (protocol, src_port, dst_port)
+    }
+
+    fn of((protocol, src_port, dst_port): (u8, u16, u16), fragment: bool) -> Category {
+        Category::of(protocol, src_port, dst_port, fragment)
     }
 
     #[test]
@@ -236,38 +228,44 @@ mod tests {
             (flow(proto::GRE, 0, 0), Category::Gre),
             (flow(proto::ESP, 0, 0), Category::IpOther),
         ];
-        for (rec, expected) in cases {
-            assert_eq!(Category::of(&rec, false), expected, "{rec:?}");
+        for (flow, expected) in cases {
+            assert_eq!(of(flow, false), expected, "{flow:?}");
         }
-        assert_eq!(Category::of(&flow(proto::TCP, 0, 0), true), Category::TcpFrag);
-        assert_eq!(Category::of(&flow(proto::UDP, 0, 0), true), Category::UdpFrag);
+        assert_eq!(of(flow(proto::TCP, 0, 0), true), Category::TcpFrag);
+        assert_eq!(of(flow(proto::UDP, 0, 0), true), Category::UdpFrag);
     }
 
     #[test]
     fn sums_lifetimes_and_idle_times_per_row() {
         let mut table = ProtocolTable::default();
         let s = 1_000_000_000;
-        let www = FlowRecord {
-            flow_start: 10 * s,
-            flow_end: 12 * s,
-            time_received: 27 * s,
+        let www = Row {
+            flows: 1,
             packets: 4,
             bytes: 400,
-            ..flow(proto::TCP, 40000, 80)
+            active_ns: 2 * s,
+            idle_ns: 15 * s,
         };
-        table.add(&www, false);
+        table.add(Category::TcpWww, &www);
         table.add(
-            &FlowRecord {
-                flow_end: 14 * s,
+            Category::TcpWww,
+            &Row {
+                active_ns: 4 * s,
+                idle_ns: 13 * s,
                 ..www
             },
-            false,
         );
         let row = table.row(Category::TcpWww);
         assert_eq!((row.flows, row.packets, row.bytes), (2, 8, 800));
         assert_eq!((row.active_ns, row.idle_ns), (6 * s, 28 * s));
         let mut other = ProtocolTable::default();
-        other.add(&flow(proto::UDP, 1, 53), false);
+        other.add(
+            Category::UdpDns,
+            &Row {
+                flows: 1,
+                ..Row::default()
+            },
+        );
         table.merge(&other);
         assert_eq!(
             table.rows().map(|(c, _)| c).collect::<Vec<_>>(),

@@ -201,6 +201,8 @@ mod tests {
     use weir_flow::ipv4;
     use weir_proto::packet::Summary;
 
+    use crate::packet::Packet;
+
     const S: u64 = 1_000_000_000;
 
     fn meter_with_traffic() -> Meter {
@@ -223,7 +225,7 @@ mod tests {
             ..web
         };
         for t in 0..4 {
-            m.packet(
+            m.packet(&Packet::new(
                 t * S,
                 &web,
                 &Summary {
@@ -231,9 +233,9 @@ mod tests {
                     ..Summary::default()
                 },
                 1514,
-            );
+            ));
         }
-        m.packet(
+        m.packet(&Packet::new(
             2 * S,
             &dns,
             &Summary {
@@ -241,9 +243,9 @@ mod tests {
                 ..Summary::default()
             },
             74,
-        );
+        ));
         (4..=40).for_each(|t| m.tick(t * S));
-        m.packet(
+        m.packet(&Packet::new(
             40 * S,
             &web,
             &Summary {
@@ -251,7 +253,7 @@ mod tests {
                 ..Summary::default()
             },
             54,
-        );
+        ));
         m
     }
 

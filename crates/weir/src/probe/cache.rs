@@ -6,9 +6,9 @@ use std::io;
 use weir_flow::FlowRecord;
 use weir_meter::cache::CacheConfig;
 use weir_meter::meter::{Meter, MeterStats};
+use weir_meter::packet::Packet;
 use weir_meter::sampling::Sampling;
 use weir_meter::stats::show_entries;
-use weir_proto::packet::Summary;
 
 use super::pipeline::Pipeline;
 use super::shards::Shards;
@@ -34,33 +34,41 @@ pub enum MainCache {
 }
 
 impl MainCache {
-    /// A cache of `threads` shards (one: no threads).
-    pub fn new(threads: usize, config: CacheConfig, sampling: Sampling) -> anyhow::Result<Self> {
+    /// A cache of `threads` shards (one: no threads); `records`: whether expired flows become records
+    /// for the pipeline, or are only counted (see `Meter::keep_records`).
+    pub fn new(
+        threads: usize,
+        config: CacheConfig,
+        sampling: Sampling,
+        records: bool,
+    ) -> anyhow::Result<Self> {
         if threads <= 1 {
-            return Ok(MainCache::One(Meter::new(config, sampling)?));
+            let mut meter = Meter::new(config, sampling)?;
+            meter.keep_records(records);
+            return Ok(MainCache::One(meter));
         }
         Ok(MainCache::Sharded {
-            shards: Shards::start(threads, config, sampling)?,
+            shards: Shards::start(threads, config, sampling, records)?,
             start_ns: None,
             now_ns: 0,
             expired: Vec::new(),
         })
     }
 
-    /// Counts a parsed packet.
+    /// Counts a packet.
     #[inline]
-    pub fn packet(&mut self, ts_ns: u64, rec: &FlowRecord, summary: &Summary, wire_len: u32) {
+    pub fn packet(&mut self, p: &Packet) {
         match self {
-            MainCache::One(m) => m.packet(ts_ns, rec, summary, wire_len),
+            MainCache::One(m) => m.packet(p),
             MainCache::Sharded {
                 shards,
                 start_ns,
                 now_ns,
                 ..
             } => {
-                start_ns.get_or_insert(ts_ns);
-                *now_ns = (*now_ns).max(ts_ns);
-                shards.packet(ts_ns, rec, summary, wire_len);
+                start_ns.get_or_insert(p.ts_ns);
+                *now_ns = (*now_ns).max(p.ts_ns);
+                shards.packet(p);
             }
         }
     }

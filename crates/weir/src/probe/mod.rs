@@ -28,6 +28,7 @@ use weir_flow::codes::direction;
 use weir_meter::aggregate::AggregationCache;
 use weir_meter::cache::{CacheConfig, KeySet};
 use weir_meter::export::{ExportConfig, ExportFormat, TemplateRefresh};
+use weir_meter::packet::Packet;
 use weir_meter::routes::RoutingTable;
 use weir_meter::sampling::Sampling;
 use weir_meter::stats::show_cache;
@@ -167,8 +168,7 @@ fn export_format(format: Format, scheme: Option<weir_meter::aggregate::Scheme>) 
 
 /// Builds every part from the arguments, refusing bad settings before the first packet.
 fn build(args: &ProbeArgs) -> anyhow::Result<(MainCache, Pipeline)> {
-    let meter = MainCache::new(usize::from(args.threads), args.cache_config(), args.sampling)
-        .context("main cache")?;
+    args.cache_config().validate().context("main cache")?;
     anyhow::ensure!(
         args.format != Format::V8,
         "--format v8 is for aggregation caches (--aggregate SCHEME,format=v8)"
@@ -208,7 +208,17 @@ fn build(args: &ProbeArgs) -> anyhow::Result<(MainCache, Pipeline)> {
             Some(Box::new(BufWriter::with_capacity(1 << 20, file)))
         }
     };
-    Ok((meter, Pipeline::new(routes, main, aggregations, output)))
+    let pipeline = Pipeline::new(routes, main, aggregations, output);
+    // With nowhere to send flows, the cache only counts them.
+    let records = pipeline.wants_flows();
+    let meter = MainCache::new(
+        usize::from(args.threads),
+        args.cache_config(),
+        args.sampling,
+        records,
+    )
+    .context("main cache")?;
+    Ok((meter, pipeline))
 }
 
 /// Packets between two hand-overs of expired flows to the pipeline.
@@ -229,7 +239,7 @@ pub fn run(args: &ProbeArgs) -> anyhow::Result<()> {
         };
         match next {
             Next::Packet(p) => {
-                cache.packet(p.ts_ns, &rec, &p.summary, p.wire_len);
+                cache.packet(&Packet::new(p.ts_ns, &rec, &p.summary, p.wire_len));
                 since_handover += 1;
                 if since_handover < HANDOVER {
                     continue;

@@ -123,8 +123,6 @@ pub struct Pipeline {
     /// Expired flows written as NDJSON, when asked for.
     pub output: Option<Box<dyn Write + Send>>,
     output_batch: FlowBatch,
-    /// Flows that left the main cache.
-    pub flows: u64,
     /// When the ager of the aggregation caches and the exporters' timers last ran.
     last_tick_ns: u64,
 }
@@ -135,7 +133,6 @@ impl std::fmt::Debug for Pipeline {
             .field("main", &self.main)
             .field("aggregations", &self.aggregations)
             .field("output", &self.output.is_some())
-            .field("flows", &self.flows)
             .finish_non_exhaustive()
     }
 }
@@ -157,9 +154,14 @@ impl Pipeline {
             aggregations,
             output,
             output_batch: FlowBatch::new(),
-            flows: 0,
             last_tick_ns: 0,
         }
+    }
+
+    /// Whether anything takes the main cache's flows: an export stream, an aggregation cache or the NDJSON
+    /// output. The routing table alone does not, as it only annotates flows for those.
+    pub fn wants_flows(&self) -> bool {
+        !self.main.is_empty() || !self.aggregations.is_empty() || self.output.is_some()
     }
 
     /// Takes the flows the main cache expired (and clears them), at `now_ns` on the packets' clock, for a
@@ -168,7 +170,6 @@ impl Pipeline {
         if let Some(routes) = &self.routes {
             expired.iter_mut().for_each(|f| routes.annotate(f));
         }
-        self.flows += expired.len() as u64;
         for agg in &mut self.aggregations {
             for f in expired.iter() {
                 agg.cache.add(f, &mut agg.out);

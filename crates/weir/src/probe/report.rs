@@ -41,7 +41,8 @@ pub fn summary(
         )?;
     }
     let added = stats.v4.counters.added + stats.wide.counters.added;
-    writeln!(w, "{} flows created, {} expired", added, pipeline.flows)?;
+    let expired = stats.v4.counters.expired() + stats.wide.counters.expired();
+    writeln!(w, "{added} flows created, {expired} expired")?;
     let streams = pipeline
         .main
         .iter()

@@ -14,28 +14,18 @@ use anyhow::Context as _;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError, bounded};
 use weir_flow::FlowRecord;
-use weir_meter::cache::key::keyed_dst_port;
 use weir_meter::cache::{CacheConfig, KeyField, KeySet};
 use weir_meter::meter::{Meter, MeterStats};
+use weir_meter::packet::Packet;
 use weir_meter::sampling::Sampling;
-use weir_proto::packet::Summary;
 
 /// Packets sent to a shard at once.
 const BATCH: usize = 256;
 
-/// A parsed packet on its way to a shard.
-#[derive(Debug, Clone, Copy)]
-struct Parsed {
-    ts_ns: u64,
-    rec: FlowRecord,
-    summary: Summary,
-    wire_len: u32,
-}
-
 /// What the packet loop asks of a shard.
 #[derive(Debug)]
 enum Work {
-    Packets(Vec<Parsed>),
+    Packets(Vec<Packet>),
     /// Move the clock (no packet came for a while).
     Tick(u64),
     /// Send back the statistics.
@@ -47,7 +37,7 @@ enum Work {
 pub struct Shards {
     key: KeySet,
     work: Vec<Sender<Work>>,
-    pending: Vec<Vec<Parsed>>,
+    pending: Vec<Vec<Packet>>,
     expired: Receiver<Vec<FlowRecord>>,
     /// Flows taken from the shards while waiting to hand them work, until `take_expired`.
     collected: Vec<FlowRecord>,
@@ -55,8 +45,9 @@ pub struct Shards {
 }
 
 impl Shards {
-    /// `n` shards, each a meter with `config.entries / n` entries.
-    pub fn start(n: usize, config: CacheConfig, sampling: Sampling) -> anyhow::Result<Self> {
+    /// `n` shards, each a meter with `config.entries / n` entries; `records`: whether expired flows
+    /// become records (see `Meter::keep_records`).
+    pub fn start(n: usize, config: CacheConfig, sampling: Sampling, records: bool) -> anyhow::Result<Self> {
         let per_shard = CacheConfig {
             entries: config.entries.div_ceil(n),
             ..config
@@ -66,6 +57,7 @@ impl Shards {
         let mut threads = Vec::with_capacity(n);
         for i in 0..n {
             let mut meter = Meter::new(per_shard, sampling).context("main cache")?;
+            meter.keep_records(records);
             let (tx, rx) = bounded::<Work>(8);
             let out = expired_tx.clone();
             let thread = std::thread::Builder::new()
@@ -88,16 +80,11 @@ impl Shards {
         })
     }
 
-    /// Hands a parsed packet to its shard.
-    pub fn packet(&mut self, ts_ns: u64, rec: &FlowRecord, summary: &Summary, wire_len: u32) {
-        let i = shard_of(rec, self.key, self.work.len());
+    /// Hands a packet to its shard.
+    pub fn packet(&mut self, p: &Packet) {
+        let i = shard_of(p, self.key, self.work.len());
         let batch = &mut self.pending[i];
-        batch.push(Parsed {
-            ts_ns,
-            rec: *rec,
-            summary: *summary,
-            wire_len,
-        });
+        batch.push(*p);
         if batch.len() == BATCH {
             let full = std::mem::replace(batch, Vec::with_capacity(BATCH));
             self.send(i, Work::Packets(full));
@@ -206,7 +193,7 @@ fn shard(meter: &mut Meter, work: &Receiver<Work>, expired: &Sender<Vec<FlowReco
         match w {
             Work::Packets(packets) => {
                 for p in &packets {
-                    meter.packet(p.ts_ns, &p.rec, &p.summary, p.wire_len);
+                    meter.packet(p);
                 }
             }
             Work::Tick(now) => meter.tick(now),
@@ -224,38 +211,30 @@ fn shard(meter: &mut Meter, work: &Receiver<Work>, expired: &Sender<Vec<FlowReco
 }
 
 /// The shard of a packet: a hash of the fields of its key, so every packet of a flow goes to one shard.
-fn shard_of(rec: &FlowRecord, key: KeySet, n: usize) -> usize {
+fn shard_of(p: &Packet, key: KeySet, n: usize) -> usize {
     let mut h: u64 = 0;
     let mut mix = |v: u64| h = (h ^ v).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29);
     if key.has(KeyField::SrcAddr) {
-        let a = u128::from(rec.src_addr);
+        let a = u128::from(p.src_addr);
         mix(a as u64);
         mix((a >> 64) as u64);
     }
     if key.has(KeyField::DstAddr) {
-        let a = u128::from(rec.dst_addr);
+        let a = u128::from(p.dst_addr);
         mix(a as u64);
         mix((a >> 64) as u64);
     }
-    let ports = u64::from(if key.has(KeyField::SrcPort) {
-        rec.src_port
-    } else {
-        0
-    }) << 16
-        | u64::from(if key.has(KeyField::DstPort) {
-            keyed_dst_port(rec)
-        } else {
-            0
-        });
-    let small = u64::from(if key.has(KeyField::Proto) { rec.proto } else { 0 })
-        | u64::from(if key.has(KeyField::Tos) { rec.tos } else { 0 }) << 8
-        | u64::from(if key.has(KeyField::Vlan) { rec.vlan } else { 0 }) << 16;
+    let ports = u64::from(if key.has(KeyField::SrcPort) { p.src_port } else { 0 }) << 16
+        | u64::from(if key.has(KeyField::DstPort) { p.dst_port } else { 0 });
+    let small = u64::from(if key.has(KeyField::Proto) { p.proto } else { 0 })
+        | u64::from(if key.has(KeyField::Tos) { p.tos } else { 0 }) << 8
+        | u64::from(if key.has(KeyField::Vlan) { p.vlan } else { 0 }) << 16;
     mix(ports << 32 | small);
     if key.has(KeyField::SrcMac) {
-        mix(rec.src_mac);
+        mix(p.src_mac);
     }
     if key.has(KeyField::DstMac) {
-        mix(rec.dst_mac);
+        mix(p.dst_mac);
     }
     (((h >> 32) * n as u64) >> 32) as usize
 }
@@ -265,6 +244,7 @@ mod tests {
     use super::*;
     use weir_flow::codes::{etype, proto};
     use weir_flow::ipv4;
+    use weir_proto::packet::Summary;
 
     fn tcp(host: u8, sport: u16) -> FlowRecord {
         FlowRecord {
@@ -278,6 +258,15 @@ mod tests {
         }
     }
 
+    /// The packet a record was parsed from: 100 bytes of IP at `ts_ns`.
+    fn packet(ts_ns: u64, rec: &FlowRecord) -> Packet {
+        let summary = Summary {
+            ip_len: 100,
+            ..Summary::default()
+        };
+        Packet::new(ts_ns, rec, &summary, 114)
+    }
+
     #[test]
     fn packets_of_one_key_go_to_one_shard_and_keys_spread() {
         let key = KeySet::TRADITIONAL;
@@ -287,19 +276,22 @@ mod tests {
             src_mac: 7,
             ..a
         };
-        assert_eq!(shard_of(&a, key, 4), shard_of(&with_other_fields, key, 4));
+        assert_eq!(
+            shard_of(&packet(0, &a), key, 4),
+            shard_of(&packet(0, &with_other_fields), key, 4)
+        );
         let mut counts = [0; 4];
         for host in 0..=255u8 {
             for port in 1000..1016 {
-                counts[shard_of(&tcp(host, port), key, 4)] += 1;
+                counts[shard_of(&packet(0, &tcp(host, port)), key, 4)] += 1;
             }
         }
         assert!(counts.iter().all(|&c| (800..1250).contains(&c)), "{counts:?}");
         // Ports outside the key do not split a flow across shards.
         let by_address = KeySet::parse("src_addr,dst_addr").unwrap();
         assert_eq!(
-            shard_of(&tcp(1, 1), by_address, 4),
-            shard_of(&tcp(1, 2), by_address, 4)
+            shard_of(&packet(0, &tcp(1, 1)), by_address, 4),
+            shard_of(&packet(0, &tcp(1, 2)), by_address, 4)
         );
     }
 
@@ -310,16 +302,12 @@ mod tests {
             ..CacheConfig::default()
         };
         let mut one = Meter::new(config, Sampling::Off).unwrap();
-        let mut shards = Shards::start(3, config, Sampling::Off).unwrap();
-        let summary = Summary {
-            ip_len: 100,
-            ..Summary::default()
-        };
+        let mut shards = Shards::start(3, config, Sampling::Off, true).unwrap();
         for i in 0..3000u64 {
             let rec = tcp((i % 50) as u8, 1000 + (i % 7) as u16);
-            let ts = 1_000_000_000 * (1 + i / 100);
-            one.packet(ts, &rec, &summary, 114);
-            shards.packet(ts, &rec, &summary, 114);
+            let p = packet(1_000_000_000 * (1 + i / 100), &rec);
+            one.packet(&p);
+            shards.packet(&p);
         }
         let stats = shards.stats().unwrap();
         assert_eq!(stats.counters.packets, 3000);

@@ -244,8 +244,9 @@ impl PacketSource {
         self.stats
     }
 
-    /// Reads the next packet the filters let through and parses it into `rec`, which is reset first (its
-    /// `flow_direction` is the packet's direction when the source knows it). Frames that cannot be parsed
+    /// Reads the next packet the filters let through and parses it into `rec`, whose packet fields are
+    /// cleared first (see [`frame::clear_packet_fields`]; its `flow_direction` is the packet's direction
+    /// when the source knows it, and the fields no parser writes stay as the caller made them). Frames that cannot be parsed
     /// are counted and skipped. A capture file cut short in the middle of a packet gives its error after
     /// every packet before it.
     pub fn next(&mut self, rec: &mut FlowRecord) -> Result<Next, InputError> {
@@ -283,7 +284,7 @@ impl PacketSource {
                 s.filtered += 1;
                 continue;
             }
-            *rec = FlowRecord::default();
+            frame::clear_packet_fields(rec);
             rec.flow_direction = p.direction;
             match frame::parse(p.link, p.data, rec) {
                 Ok(summary) => {
