@@ -17,9 +17,11 @@ mod stats;
 mod store;
 mod table;
 pub mod units;
+mod writer;
 
 pub use error::StoreError;
 pub use maintenance::{MaintainReport, Maintenance};
 pub use recovery::Recovery;
 pub use stats::StoreStats;
 pub use store::{Store, StoreConfig, now_ns};
+pub use writer::{Flush, FlushWriter};

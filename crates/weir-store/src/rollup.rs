@@ -228,6 +228,11 @@ impl Rollup {
         self.resolution
     }
 
+    /// The schema of its rows.
+    pub fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
     /// Number of groups held.
     pub fn len(&self) -> usize {
         self.groups.len()

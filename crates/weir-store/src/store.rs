@@ -2,16 +2,18 @@
 //!
 //! `append` converts a batch to columns, adds it to the rollups, and keeps it in a bounded buffer; it never
 //! touches the disk. `flush` writes the buffer as one part per partition and table, each durable before its
-//! flows count as acknowledged. A flush that fails (a full disk) keeps what it could not write and the next
-//! one retries; while the disk stays full, the buffer fills up to `max_buffer_flows` and further batches are
-//! dropped and counted, and nothing already on disk is touched.
+//! flows count as acknowledged; `take` hands the same work to a [`FlushWriter`] on another thread instead (see
+//! [`crate::writer`]). A flush that fails (a full disk) keeps what it could not write and the next one
+//! retries; while the disk stays full, the flows held (buffered, being written, or kept) grow up to
+//! `max_buffer_flows` and further batches are dropped and counted, and nothing already on disk is touched.
 //!
 //! Rollups are computed as flows arrive: each rollup of the finest resolution from the flows, each coarser
 //! one from a finer rollup's rows at flush (an hour from minutes), which costs a fraction of the flows.
 
 use std::fs;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use arrow::array::RecordBatch;
@@ -21,17 +23,12 @@ use weir_query::plan::Table;
 
 use crate::convert::to_record_batch;
 use crate::error::StoreError;
-use crate::files::{free_bytes, write_file};
-use crate::layout::FileName;
 use crate::maintenance::{MaintainReport, Maintenance, Shared};
-use crate::pending::{by_partition, in_time_order};
 use crate::recovery::{Recovery, recover};
 use crate::rollup::Rollup;
-use crate::stats::{StoreStats, add, set};
+use crate::stats::{StoreStats, add};
 use crate::table::TableFiles;
-
-/// How often a full disk is logged at most.
-const ERROR_LOG_INTERVAL: Duration = Duration::from_secs(10);
+use crate::writer::{Flush, FlushWriter, RollupPlan, Writer};
 
 /// Settings of the embedded store.
 #[derive(Debug, Clone)]
@@ -45,7 +42,8 @@ pub struct StoreConfig {
     pub flush_interval: Duration,
     /// A flush is also due once this many flows are buffered, whatever the time.
     pub flush_flows: usize,
-    /// Flows buffered at most (about 300 bytes each in memory); beyond, batches are dropped and counted.
+    /// Flows held at most, buffered or being written (about 300 bytes each in memory); beyond, batches are
+    /// dropped and counted.
     pub max_buffer_flows: usize,
     /// Free space the store leaves on the file system: below it, nothing is written (the store stalls).
     pub min_free_bytes: u64,
@@ -71,18 +69,6 @@ impl Default for StoreConfig {
     }
 }
 
-/// A rollup being accumulated.
-#[derive(Debug)]
-struct RollupState {
-    /// Index of the table in `Shared::tables`.
-    table: usize,
-    rollup: Rollup,
-    /// Index in `Store::rollups` of the finer rollup this one is computed from; `None`: from the flows.
-    from: Option<usize>,
-    /// Finished rows not written yet.
-    pending: Vec<RecordBatch>,
-}
-
 /// The writer of the embedded store. See the module documentation.
 #[derive(Debug)]
 pub struct Store {
@@ -91,15 +77,16 @@ pub struct Store {
     flush_interval: Duration,
     flush_flows: usize,
     max_buffer_flows: usize,
-    /// Raw rows not written yet, each batch sorted by time.
+    /// Raw rows appended since the last flush, each batch sorted by time.
     buffer: Vec<RecordBatch>,
+    /// Flows in `buffer`.
     buffered: usize,
-    /// Rollups, finest first.
-    rollups: Vec<RollupState>,
-    next_seq: u64,
+    /// Rollups, finest first, as the writer's plans are; only those computed from the flows are fed here.
+    rollups: Vec<Rollup>,
+    /// Whether each rollup is computed from the flows (else from a finer rollup, when written).
+    from_flows: Vec<bool>,
+    writer: FlushWriter,
     last_flush: Instant,
-    last_error_log: Option<Instant>,
-    errors_unlogged: u64,
 }
 
 impl Store {
@@ -163,24 +150,26 @@ impl Store {
             let t = &tables[i].table;
             (t.resolution_ns(), std::cmp::Reverse(t.columns.len()))
         });
-        let mut rollups: Vec<RollupState> = Vec::with_capacity(order.len());
+        let mut rollups: Vec<Rollup> = Vec::with_capacity(order.len());
+        let mut plans: Vec<RollupPlan> = Vec::with_capacity(order.len());
         for i in order {
             let rollup = Rollup::new(tables[i].table.resolution_ns(), tables[i].schema.clone());
             // Fed at a flush from the rollup before it with the fewest columns (so the fewest groups, on real
             // traffic) that has all of its keys and buckets that fit into its own; else from the flows.
             let from = (0..rollups.len())
-                .filter(|&j| rollups[j].rollup.can_roll_into(&rollup))
+                .filter(|&j| rollups[j].can_roll_into(&rollup))
                 .min_by_key(|&j| {
-                    let t = &tables[rollups[j].table].table;
+                    let t = &tables[plans[j].table].table;
                     (t.columns.len(), std::cmp::Reverse(t.resolution_ns()))
                 });
-            rollups.push(RollupState {
+            rollups.push(rollup);
+            plans.push(RollupPlan {
                 table: i,
-                rollup,
                 from,
                 pending: Vec::new(),
             });
         }
+        let from_flows = plans.iter().map(|p| p.from.is_none()).collect();
 
         let settle_ns = u64::try_from(config.settle.as_nanos()).unwrap_or(u64::MAX);
         let shared = Arc::new(Shared::new(
@@ -191,6 +180,7 @@ impl Store {
             config.min_free_bytes,
             stats,
         ));
+        let writer = Writer::new(shared.clone(), raw, plans, recovery.next_seq);
         let store = Store {
             shared,
             raw,
@@ -200,10 +190,9 @@ impl Store {
             buffer: Vec::new(),
             buffered: 0,
             rollups,
-            next_seq: recovery.next_seq,
+            from_flows,
+            writer: FlushWriter(Arc::new(Mutex::new(writer))),
             last_flush: Instant::now(),
-            last_error_log: None,
-            errors_unlogged: 0,
         };
         Ok((store, recovery))
     }
@@ -226,9 +215,14 @@ impl Store {
         self.maintenance().run(now_ns)
     }
 
-    /// Flows buffered, not yet written.
+    /// Flows appended since the last flush (or [`take`](Self::take)).
     pub fn buffered(&self) -> usize {
         self.buffered
+    }
+
+    /// Flows appended and not yet written: buffered, being written, or kept by a failed write.
+    fn held(&self) -> usize {
+        usize::try_from(self.shared.stats.buffer_flows.load(Ordering::Relaxed)).unwrap_or(usize::MAX)
     }
 
     /// Whether a flush is due: flows are waiting and either the flush interval has passed since the last
@@ -247,10 +241,11 @@ impl Store {
         }
         let stats = &self.shared.stats;
         add(&stats.flows_appended, n as u64);
-        if self.buffered + n > self.max_buffer_flows {
+        let held = self.held();
+        if held + n > self.max_buffer_flows {
             add(&stats.dropped_buffer_full, n as u64);
             return Err(StoreError::BufferFull {
-                buffered: self.buffered,
+                buffered: held,
                 dropped: n,
             });
         }
@@ -264,184 +259,66 @@ impl Store {
                 });
             }
         };
-        for r in self.rollups.iter_mut().filter(|r| r.from.is_none()) {
-            r.rollup.add_flows(batch);
+        for (rollup, _) in self.rollups.iter_mut().zip(&self.from_flows).filter(|(_, f)| **f) {
+            rollup.add_flows(batch);
         }
         self.buffer.push(rb);
         self.buffered += n;
-        set(&stats.buffer_flows, self.buffered as u64);
+        add(&stats.buffer_flows, n as u64);
         Ok(())
     }
 
-    /// Writes everything buffered, one part per partition and table, each durable (fsync'd and renamed)
-    /// before its flows are acknowledged; returns the flows acknowledged since the store was opened. What
-    /// could not be written stays buffered for the next flush. A full disk is logged here, at most every
-    /// few seconds, and sets the `stalled` gauge until a flush succeeds.
-    pub fn flush(&mut self) -> Result<u64, StoreError> {
+    /// Takes what a flush writes (the buffer and the rollups' groups) for a [`FlushWriter`] to write,
+    /// leaving the store empty and appending. The flows stay held, and count against `max_buffer_flows`,
+    /// until they are written.
+    pub fn take(&mut self) -> Flush {
         self.last_flush = Instant::now();
-        let result = self.finish_rollups().and_then(|()| self.write_buffers());
-        let stats = self.shared.stats.clone();
-        set(&stats.buffer_flows, self.buffered as u64);
-        match result {
-            Ok(()) => {
-                set(&stats.stalled, 0);
-                Ok(stats
-                    .flows_acknowledged
-                    .load(std::sync::atomic::Ordering::Relaxed))
-            }
-            Err(e) => {
-                add(&stats.flush_errors, 1);
-                if e.is_disk_full() {
-                    set(&stats.stalled, 1);
-                }
-                self.log_error(&e);
-                Err(e)
-            }
+        self.buffered = 0;
+        let rollups = self
+            .rollups
+            .iter_mut()
+            .map(|r| std::mem::replace(r, Rollup::new(r.resolution(), r.schema())))
+            .collect();
+        Flush {
+            raw: std::mem::take(&mut self.buffer),
+            rollups,
         }
+    }
+
+    /// A handle on the store's writer, for a thread that writes what [`take`](Self::take) hands over.
+    pub fn writer(&self) -> FlushWriter {
+        self.writer.clone()
+    }
+
+    /// Writes everything buffered (after what earlier failed flushes kept), one part per partition and table,
+    /// each durable (fsync'd and renamed) before its flows are acknowledged; returns the flows acknowledged
+    /// since the store was opened. What could not be written is kept for the next flush. A full disk is
+    /// logged, at most every few seconds, and sets the `stalled` gauge until a flush succeeds.
+    pub fn flush(&mut self) -> Result<u64, StoreError> {
+        let flush = self.take();
+        self.writer.write(flush)
     }
 
     /// Flushes, and counts as dropped whatever could not be written.
     pub fn close(mut self) -> Result<u64, StoreError> {
         let result = self.flush();
         if result.is_err() {
-            add(&self.shared.stats.dropped_at_close, self.buffered as u64);
-            self.buffer.clear();
-            self.buffered = 0;
+            let stats = &self.shared.stats;
+            add(&stats.dropped_at_close, self.held() as u64);
+            stats.buffer_flows.store(0, Ordering::Relaxed);
+            self.writer
+                .0
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .drop_kept();
         }
         result
-    }
-
-    fn log_error(&mut self, e: &StoreError) {
-        self.errors_unlogged += 1;
-        if self
-            .last_error_log
-            .is_some_and(|t| t.elapsed() < ERROR_LOG_INTERVAL)
-        {
-            return;
-        }
-        tracing::error!(
-            error = %e,
-            failed_flushes = self.errors_unlogged,
-            buffered = self.buffered,
-            "Store flush failed; flows stay buffered and the next flush retries."
-        );
-        self.last_error_log = Some(Instant::now());
-        self.errors_unlogged = 0;
-    }
-
-    /// Moves every rollup's groups into its pending rows, feeding coarser rollups from finer ones.
-    fn finish_rollups(&mut self) -> Result<(), StoreError> {
-        for i in 0..self.rollups.len() {
-            if self.rollups[i].rollup.is_empty() {
-                continue;
-            }
-            let dir = &self.shared.tables[self.rollups[i].table].dir;
-            let arrow = |source| StoreError::Arrow {
-                path: dir.clone(),
-                source,
-            };
-            let (finer, coarser) = self.rollups.split_at_mut(i + 1);
-            for c in coarser.iter_mut().filter(|c| c.from == Some(i)) {
-                finer[i].rollup.roll_into(&mut c.rollup);
-            }
-            let rows = self.rollups[i].rollup.finish().map_err(arrow)?;
-            self.rollups[i].pending.push(rows);
-        }
-        Ok(())
-    }
-
-    fn write_buffers(&mut self) -> Result<(), StoreError> {
-        let shared = self.shared.clone();
-        let _files = shared.lock();
-        let raw = &shared.tables[self.raw];
-        let arrow = |source| StoreError::Arrow {
-            path: raw.dir.clone(),
-            source,
-        };
-        let buffer = in_time_order(std::mem::take(&mut self.buffer), &raw.schema).map_err(arrow)?;
-        let (kept, written, error) = self.write_table(raw, &buffer);
-        self.buffer = kept;
-        self.buffered -= written;
-        add(&shared.stats.flows_acknowledged, written as u64);
-        if let Some(e) = error {
-            return Err(e);
-        }
-
-        for i in 0..self.rollups.len() {
-            let table = &shared.tables[self.rollups[i].table];
-            let pending = std::mem::take(&mut self.rollups[i].pending);
-            let rows = match pending.len() {
-                0 => continue,
-                1 => pending,
-                // Rows left over from failed flushes: aggregate them again into one sorted batch.
-                _ => {
-                    let mut again = Rollup::new(self.rollups[i].rollup.resolution(), table.schema.clone());
-                    let arrow = |source| StoreError::Arrow {
-                        path: table.dir.clone(),
-                        source,
-                    };
-                    pending
-                        .iter()
-                        .try_for_each(|b| again.add_record_batch(b))
-                        .map_err(arrow)?;
-                    vec![again.finish().map_err(arrow)?]
-                }
-            };
-            let (kept, _, error) = self.write_table(table, &rows);
-            self.rollups[i].pending = kept;
-            if let Some(e) = error {
-                return Err(e);
-            }
-        }
-        Ok(())
-    }
-
-    /// Writes `rows` (in time order) as one part per partition of `table`, stopping at the first failure;
-    /// returns the rows not written, the count written, and the failure.
-    fn write_table(
-        &mut self,
-        table: &TableFiles,
-        rows: &[RecordBatch],
-    ) -> (Vec<RecordBatch>, usize, Option<StoreError>) {
-        let parts = by_partition(rows, table.granularity);
-        let mut written = 0;
-        for (i, (start, slices)) in parts.iter().enumerate() {
-            match self.write_part(table, *start, slices) {
-                Ok(n) => written += n,
-                Err(e) => {
-                    let kept = parts[i..].iter().flat_map(|(_, s)| s.iter().cloned()).collect();
-                    return (kept, written, Some(e));
-                }
-            }
-        }
-        (Vec::new(), written, None)
-    }
-
-    fn write_part(
-        &mut self,
-        table: &TableFiles,
-        start: u64,
-        slices: &[RecordBatch],
-    ) -> Result<usize, StoreError> {
-        let dir = table.dir.join(table.granularity.dir(start));
-        let path = dir.join(FileName::Part(self.next_seq).to_string());
-        let free = free_bytes(&self.shared.dir)?;
-        let reserve = self.shared.min_free_bytes;
-        if free < reserve {
-            return Err(StoreError::DiskFull { path, free, reserve });
-        }
-        self.next_seq += 1;
-        let size = write_file(path, table.schema.clone(), slices)?;
-        let stats = &self.shared.stats;
-        add(&stats.parts_written, 1);
-        add(&stats.bytes_written, size);
-        Ok(slices.iter().map(RecordBatch::num_rows).sum())
     }
 }
 
 impl Drop for Store {
     fn drop(&mut self) {
-        add(&self.shared.stats.dropped_at_close, self.buffered as u64);
+        add(&self.shared.stats.dropped_at_close, self.held() as u64);
     }
 }
 

@@ -230,3 +230,56 @@ fn a_flush_is_due_after_the_interval_or_once_enough_flows_wait() {
     assert!(store.flush_due(), "100 flows wait");
     assert_eq!(store.buffered(), 100);
 }
+
+#[test]
+fn flushes_taken_for_another_thread_store_every_flow_while_appending_goes_on() {
+    let dir = scratch("taken-flushes");
+    let mut c = config(&dir);
+    c.max_buffer_flows = 2_500;
+    let (mut store, _) = weir_store::Store::open(c).unwrap();
+    let stats = store.stats();
+    let writer = store.writer();
+
+    store.append(&flows(T0, SEC / 10, 1_000)).unwrap();
+    let first = store.take();
+    assert_eq!(store.buffered(), 0, "taken");
+    assert!(!store.flush_due(), "nothing left to flush");
+    // Appending goes on while the first flush waits to be written, and the flows taken still count against
+    // the buffer's limit until they are written.
+    store.append(&flows(T0 + 100 * SEC, SEC / 10, 1_000)).unwrap();
+    let full = store.append(&flows(T0 + 200 * SEC, SEC / 10, 1_000));
+    assert!(
+        matches!(
+            full,
+            Err(weir_store::StoreError::BufferFull {
+                buffered: 2_000,
+                dropped: 1_000
+            })
+        ),
+        "{full:?}"
+    );
+    assert_eq!(count(&stats, "buffer_flows"), 2_000);
+    let second = store.take();
+
+    let written = std::thread::spawn(move || {
+        writer.write(first).unwrap();
+        writer.write(second).unwrap()
+    });
+    assert_eq!(written.join().unwrap(), 2_000);
+    assert_eq!(count(&stats, "buffer_flows"), 0);
+    store.append(&flows(T0 + 300 * SEC, SEC / 10, 500)).unwrap();
+    assert_eq!(store.close().unwrap(), 2_500);
+
+    let raw = read_table(&dir, "flows");
+    assert_eq!(raw.num_rows(), 2_500);
+    let want: u64 = [(T0, 1_000), (T0 + 100 * SEC, 1_000), (T0 + 300 * SEC, 500)]
+        .iter()
+        .map(|&(start, n)| sum(&to_record_batch(&flows(start, SEC / 10, n)).unwrap(), "bytes"))
+        .sum();
+    assert_eq!(sum(&raw, "bytes"), want);
+    assert_eq!(
+        sum(&read_table(&dir, "flows_1m"), "bytes"),
+        want,
+        "the rollups of both flushes are written too"
+    );
+}

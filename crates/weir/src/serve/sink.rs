@@ -1,6 +1,9 @@
-//! The sink: one thread taking the shards' flows into the store (flushed when due, so flows become durable
-//! and queryable within the flush interval) and, if asked, into an NDJSON copy, buffered and flushed
-//! whenever the queue goes quiet. When every shard is gone it flushes both and closes the store.
+//! The sink: one thread taking the shards' flows into the store and, if asked, into an NDJSON copy, buffered
+//! and flushed whenever the queue goes quiet. When a store flush is due, the sink hands what it holds to the
+//! flush thread, which writes it (so flows become durable and queryable within the flush interval) while the
+//! sink goes on appending: encoding a second of flows takes about as long as receiving them. A flush that
+//! comes due while the last is still being written waits, and the sink keeps appending to it. When every
+//! shard is gone the sink waits for the flush thread, flushes both outputs and closes the store.
 
 use std::fs::{self, OpenOptions};
 use std::io::{self, BufWriter, Write};
@@ -14,7 +17,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use tracing::{error, info, warn};
 use weir_flow::FlowBatch;
 use weir_flow::time::NANOS_PER_SEC;
-use weir_store::{Recovery, Store};
+use weir_store::{Flush, FlushWriter, Recovery, Store};
 
 use super::config::Output;
 use crate::clock::now;
@@ -76,6 +79,17 @@ impl Sink {
 
     fn run(self, outputs: Outputs) {
         let Outputs { mut store, ndjson } = outputs;
+        let flusher = match &store {
+            Some(store) => match Flusher::spawn(store.writer()) {
+                Ok(flusher) => Some(flusher),
+                Err(e) => {
+                    // Flushing on this thread still stores every flow, only with pauses in appending.
+                    warn!(error = %e, "Cannot start the flush thread; the sink flushes the store itself.");
+                    None
+                }
+            },
+            None => None,
+        };
         let mut out = ndjson.map(|o| BufWriter::with_capacity(1 << 20, o));
         let mut write_errors = RateLimiter::new(1, 10 * NANOS_PER_SEC);
         let mut store_errors = RateLimiter::new(1, 10 * NANOS_PER_SEC);
@@ -111,9 +125,18 @@ impl Sink {
             if let Some(store) = &mut store
                 && store.flush_due()
             {
-                // A failed flush keeps its flows buffered for the next one; the store counts and logs it.
-                let _ = store.flush();
+                // A failed flush keeps its flows for the next one; the store counts and logs it.
+                match &flusher {
+                    Some(flusher) if flusher.idle() => flusher.hand(store.take()),
+                    Some(_) => {}
+                    None => {
+                        let _ = store.flush();
+                    }
+                }
             }
+        }
+        if let Some(flusher) = flusher {
+            flusher.finish();
         }
         if let Some(mut out) = out
             && let Err(e) = out.flush()
@@ -130,6 +153,44 @@ impl Sink {
         self.stats.errors.fetch_add(1, Ordering::Relaxed);
         if let Verdict::Log { suppressed } = limiter.check(&(), now()) {
             warn!(error = %e, suppressed, "Cannot write flows as NDJSON.");
+        }
+    }
+}
+
+/// The thread that writes the store's flushes, one at a time.
+struct Flusher {
+    work: Sender<Flush>,
+    thread: JoinHandle<()>,
+}
+
+impl Flusher {
+    fn spawn(writer: FlushWriter) -> io::Result<Flusher> {
+        let (work, flushes) = crossbeam_channel::bounded::<Flush>(1);
+        let thread = thread::Builder::new().name("weir-flush".into()).spawn(move || {
+            for flush in flushes {
+                // Counted and logged by the store; what failed is kept for the next write.
+                let _ = writer.write(flush);
+            }
+        })?;
+        Ok(Flusher { work, thread })
+    }
+
+    /// Whether the last flush handed over has been taken up, so that another can wait in line. A flush
+    /// comes due again every tick until then, so the sink's buffer grows instead of the queue of flushes.
+    fn idle(&self) -> bool {
+        self.work.is_empty()
+    }
+
+    fn hand(&self, flush: Flush) {
+        // The queue has room (the sink is its only sender), and the thread ends only when the sink does.
+        let _ = self.work.send(flush);
+    }
+
+    /// Waits until every flush handed over is written.
+    fn finish(self) {
+        drop(self.work);
+        if self.thread.join().is_err() {
+            error!("The flush thread panicked.");
         }
     }
 }
