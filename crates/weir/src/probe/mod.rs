@@ -233,13 +233,15 @@ pub fn run(args: &ProbeArgs) -> anyhow::Result<()> {
     let mut rec = FlowRecord::default();
     let mut since_handover = 0u32;
     let result = loop {
-        let next = match source.next(&mut rec) {
+        let next = match source.next(&mut rec, |rec, p| {
+            Packet::new(p.ts_ns, rec, &p.summary, p.wire_len)
+        }) {
             Ok(next) => next,
             Err(e) => break Err(e),
         };
         match next {
             Next::Packet(p) => {
-                cache.packet(&Packet::new(p.ts_ns, &rec, &p.summary, p.wire_len));
+                cache.packet(&p);
                 since_handover += 1;
                 if since_handover < HANDOVER {
                     continue;

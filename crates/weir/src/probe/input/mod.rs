@@ -133,11 +133,11 @@ pub struct Parsed {
     pub summary: Summary,
 }
 
-/// What [`PacketSource::next`] gives.
+/// What [`PacketSource::next`] gives: `P` is what the caller makes of a packet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Next {
+pub enum Next<P> {
     /// A packet.
-    Packet(Parsed),
+    Packet(P),
     /// No packet is waiting (live capture), after a wait of at most 100 ms: time for the cache to expire
     /// flows.
     Idle {
@@ -244,12 +244,22 @@ impl PacketSource {
         self.stats
     }
 
-    /// Reads the next packet the filters let through and parses it into `rec`, whose packet fields are
-    /// cleared first (see [`frame::clear_packet_fields`]; its `flow_direction` is the packet's direction
-    /// when the source knows it, and the fields no parser writes stay as the caller made them). Frames that cannot be parsed
-    /// are counted and skipped. A capture file cut short in the middle of a packet gives its error after
-    /// every packet before it.
-    pub fn next(&mut self, rec: &mut FlowRecord) -> Result<Next, InputError> {
+    /// Reads the next packet the filters let through, parses it into `rec`, and gives what `make` makes of
+    /// the record and the [`Parsed`] packet. The packet fields of `rec` are cleared first (see
+    /// [`frame::clear_packet_fields`]); its `flow_direction` is the packet's direction when the source
+    /// knows it, and the fields no parser writes stay as the caller made them. Frames that cannot be
+    /// parsed are counted and skipped. A capture file cut short in the middle of a packet gives its
+    /// error after every packet before it.
+    ///
+    /// `make` is called in place, so that what it does not read of the parse summary is never copied:
+    /// the probe takes the few fields it counts, and copying the whole summary out, right after the
+    /// parser wrote it field by field, stalled every packet.
+    #[inline]
+    pub fn next<P>(
+        &mut self,
+        rec: &mut FlowRecord,
+        make: impl FnOnce(&FlowRecord, &Parsed) -> P,
+    ) -> Result<Next<P>, InputError> {
         loop {
             let read = match &mut self.backend {
                 Backend::File(f) => f.read()?,
@@ -291,11 +301,12 @@ impl PacketSource {
                     s.parsed += 1;
                     s.truncated += u64::from(summary.truncated);
                     s.non_ip += u64::from(!matches!(rec.etype, etype::IPV4 | etype::IPV6));
-                    return Ok(Next::Packet(Parsed {
+                    let parsed = Parsed {
                         ts_ns: p.ts_ns,
                         wire_len: p.wire_len,
                         summary,
-                    }));
+                    };
+                    return Ok(Next::Packet(make(rec, &parsed)));
                 }
                 Err(e) => s.error(s.packets, e),
             }

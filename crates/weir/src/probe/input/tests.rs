@@ -24,7 +24,7 @@ fn read_all(source: &mut PacketSource) -> (Vec<(FlowRecord, Parsed)>, InputStats
     let mut got = Vec::new();
     let mut rec = FlowRecord::default();
     loop {
-        match source.next(&mut rec) {
+        match source.next(&mut rec, |_, p| *p) {
             Ok(Next::Packet(p)) => got.push((rec, p)),
             Ok(Next::End) => return (got, source.stats(), None),
             Ok(Next::Idle { .. }) => panic!("a file is never idle"),
@@ -361,7 +361,7 @@ fn reports_a_capture_cut_short_after_the_packets_before_it() {
     let text = PacketSource::open_file(&f.0, &args())
         .and_then(|mut s| {
             let mut rec = FlowRecord::default();
-            while let Next::Packet(_) = s.next(&mut rec)? {}
+            while let Next::Packet(_) = s.next(&mut rec, |_, p| *p)? {}
             Ok(())
         })
         .unwrap_err()
@@ -540,7 +540,7 @@ fn capture_flow(source: &mut PacketSource, ports: (u16, u16), want: usize) -> Ve
     let mut got = Vec::new();
     let mut rec = FlowRecord::default();
     while Instant::now() < deadline {
-        match source.next(&mut rec).unwrap() {
+        match source.next(&mut rec, |_, p| *p).unwrap() {
             Next::Packet(p) if rec.proto == proto::UDP && (rec.src_port, rec.dst_port) == ports => {
                 got.push((rec, p));
             }
@@ -672,7 +672,7 @@ fn libpcap_captures_on_loopback_with_a_bpf_filter() {
     let mut rec = FlowRecord::default();
     let mut seen = Vec::new();
     while Instant::now() < deadline && seen.len() < 10 {
-        if let Next::Packet(p) = source.next(&mut rec).unwrap() {
+        if let Next::Packet(p) = source.next(&mut rec, |_, p| *p).unwrap() {
             seen.push((rec.src_port, rec.dst_port, p.wire_len, rec.flow_direction));
         }
     }
@@ -696,7 +696,7 @@ fn libpcap_capture_reports_a_quiet_interface_as_idle() {
     std::thread::spawn(move || {
         let mut source = PacketSource::open_interface("lo", &a).unwrap();
         let mut rec = FlowRecord::default();
-        let _ = tx.send(source.next(&mut rec).map_err(|e| e.to_string()));
+        let _ = tx.send(source.next(&mut rec, |_, p| *p).map_err(|e| e.to_string()));
     });
     let next = rx
         .recv_timeout(Duration::from_secs(5))

@@ -95,7 +95,7 @@ fn reads_and_parses_a_large_capture() {
         let mut rec = FlowRecord::default();
         let mut read = Written::default();
         let t = Instant::now();
-        while let Next::Packet(p) = source.next(&mut rec).unwrap() {
+        while let Next::Packet(p) = source.next(&mut rec, |_, p| *p).unwrap() {
             read.tcp += u64::from(rec.proto == proto::TCP);
             read.udp += u64::from(rec.proto == proto::UDP);
             read.ipv6 += u64::from(rec.etype == 0x86dd);
