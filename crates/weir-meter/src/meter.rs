@@ -7,10 +7,13 @@
 //! file expires flows exactly as the traffic did, however fast it is read; a live probe also calls
 //! [`Meter::tick`] with the wall clock so flows expire when no packet comes.
 //!
-//! Packets are counted in small batches: each packet's index cell is prefetched when it arrives, each
-//! entry when the batch starts, and then the batch is counted in arrival order, so the caches behave
-//! exactly as if packets came one by one, only with their memory already at hand.
+//! Packets are counted a little late: each packet's index cell is prefetched when it arrives, its
+//! entry `AHEAD` (8) packets before it is counted, and it is counted `DELAY` (24) packets after it
+//! arrived, in arrival order, so the caches behave exactly as if packets came one by one, only with their
+//! memory already at hand. Everything that looks at the caches (expired flows, statistics, ticks) counts
+//! the waiting packets first.
 
+use std::collections::VecDeque;
 use std::convert::Infallible;
 
 use weir_flow::FlowRecord;
@@ -20,18 +23,28 @@ use crate::packet::{Family, Packet};
 use crate::sampling::{Sampler, Sampling};
 use crate::stats::{PacketSizes, ProtocolTable};
 
-/// Packets held back to be counted together, at most.
-const BATCH: usize = 32;
+/// How many packets after a packet it is counted: its index cell is asked for when it arrives, so memory
+/// has this many packets' time to answer.
+const DELAY: usize = 24;
 
 /// How many packets ahead of the one being counted its entry is prefetched: far enough for memory to
 /// answer, near enough that the index cell it is found through has arrived.
 const AHEAD: usize = 8;
 
-/// A packet waiting in the batch, with its key already hashed.
+/// A packet's key, already hashed, and the cache it goes to.
 #[derive(Debug, Clone, Copy)]
 enum Keyed {
     V4(u64, V4Key),
     Wide(u64, WideKey),
+}
+
+/// A packet waiting to be counted.
+#[derive(Debug, Clone, Copy)]
+struct Waiting {
+    keyed: Keyed,
+    packet: Packet,
+    /// Its entry was asked for as that of a new flow, in the next free slot.
+    new: bool,
 }
 
 /// Packets the meter saw, before and after sampling.
@@ -119,7 +132,12 @@ pub struct Meter {
     first_ns: Option<u64>,
     now_ns: u64,
     next_age_ns: u64,
-    pending: Vec<(Keyed, Packet)>,
+    /// Packets waiting to be counted, oldest first: at most [`DELAY`], the first [`AHEAD`] with their
+    /// entries asked for.
+    pending: VecDeque<Waiting>,
+    /// Packets among the first [`AHEAD`] waiting whose flows looked new, per cache: each will take the
+    /// next free slot.
+    new_ahead: [usize; 2],
     expired: Vec<FlowRecord>,
 }
 
@@ -147,7 +165,8 @@ impl Meter {
             first_ns: None,
             now_ns: 0,
             next_age_ns: 0,
-            pending: Vec::with_capacity(BATCH),
+            pending: VecDeque::with_capacity(DELAY + 1),
+            new_ahead: [0; 2],
             expired: Vec::new(),
         })
     }
@@ -188,45 +207,49 @@ impl Meter {
             self.wide.prefetch_index(hash);
             Keyed::Wide(hash, key)
         };
-        self.pending.push((keyed, *p));
-        if self.pending.len() == BATCH {
-            self.drain();
+        self.pending.push_back(Waiting {
+            keyed,
+            packet: *p,
+            new: false,
+        });
+        if self.pending.len() > DELAY {
+            self.count_first();
         }
     }
 
-    /// Counts the batched packets, in arrival order.
-    fn drain(&mut self) {
-        let pending = std::mem::take(&mut self.pending);
-        // New flows of the batch so far, per cache: each takes the next free slot.
-        let mut new = [0usize; 2];
-        for (keyed, _) in pending.iter().take(AHEAD) {
-            self.prefetch_entry(keyed, &mut new);
-        }
-        for (i, (keyed, view)) in pending.iter().enumerate() {
-            if let Some((later, _)) = pending.get(i + AHEAD) {
-                self.prefetch_entry(later, &mut new);
-            }
-            self.advance(view.ts_ns);
-            match *keyed {
-                Keyed::V4(hash, key) => {
-                    self.v4
-                        .observe_hashed(hash, key, view, &self.base, &mut self.expired)
-                }
-                Keyed::Wide(hash, key) => {
-                    self.wide
-                        .observe_hashed(hash, key, view, &self.base, &mut self.expired)
-                }
-            }
-        }
-        self.pending = pending;
-        self.pending.clear();
-    }
-
+    /// Counts the oldest waiting packet, asking for the entry of the one [`AHEAD`] of it.
     #[inline]
-    fn prefetch_entry(&self, keyed: &Keyed, new: &mut [usize; 2]) {
-        match *keyed {
-            Keyed::V4(hash, _) => new[0] += usize::from(self.v4.prefetch_entry(hash, new[0])),
-            Keyed::Wide(hash, _) => new[1] += usize::from(self.wide.prefetch_entry(hash, new[1])),
+    fn count_first(&mut self) {
+        if let Some(later) = self.pending.get_mut(AHEAD) {
+            let (cache, looks_new) = match later.keyed {
+                Keyed::V4(hash, _) => (0, self.v4.prefetch_entry(hash, self.new_ahead[0])),
+                Keyed::Wide(hash, _) => (1, self.wide.prefetch_entry(hash, self.new_ahead[1])),
+            };
+            later.new = looks_new;
+            self.new_ahead[cache] += usize::from(looks_new);
+        }
+        let Some(Waiting { keyed, packet, new }) = self.pending.pop_front() else {
+            return;
+        };
+        self.advance(packet.ts_ns);
+        match keyed {
+            Keyed::V4(hash, key) => {
+                self.new_ahead[0] -= usize::from(new);
+                self.v4
+                    .observe_hashed(hash, key, &packet, &self.base, &mut self.expired)
+            }
+            Keyed::Wide(hash, key) => {
+                self.new_ahead[1] -= usize::from(new);
+                self.wide
+                    .observe_hashed(hash, key, &packet, &self.base, &mut self.expired)
+            }
+        }
+    }
+
+    /// Counts every waiting packet, in arrival order.
+    fn drain(&mut self) {
+        while !self.pending.is_empty() {
+            self.count_first();
         }
     }
 
@@ -237,6 +260,8 @@ impl Meter {
         self.advance(now_ns);
     }
 
+    /// Moves the clock, polling the ager when a poll is due: inlined into the packet loop, with the poll
+    /// itself out of line.
     #[inline]
     fn advance(&mut self, now_ns: u64) {
         if self.first_ns.is_none() {
@@ -245,12 +270,18 @@ impl Meter {
         }
         self.now_ns = self.now_ns.max(now_ns);
         if self.now_ns >= self.next_age_ns {
-            self.v4.age(self.now_ns, &self.base, &mut self.expired);
-            self.wide.age(self.now_ns, &self.base, &mut self.expired);
-            // Polls stay on a grid from the first packet, so when they run does not depend on when packets come.
-            let interval = self.config.ager_interval_ns;
-            self.next_age_ns = self.now_ns - (self.now_ns - self.next_age_ns) % interval + interval;
+            self.poll();
         }
+    }
+
+    /// One ager poll of both caches at the clock's time.
+    #[inline(never)]
+    fn poll(&mut self) {
+        self.v4.age(self.now_ns, &self.base, &mut self.expired);
+        self.wide.age(self.now_ns, &self.base, &mut self.expired);
+        // Polls stay on a grid from the first packet, so when they run does not depend on when packets come.
+        let interval = self.config.ager_interval_ns;
+        self.next_age_ns = self.now_ns - (self.now_ns - self.next_age_ns) % interval + interval;
     }
 
     /// Expires every flow in the cache (end of a capture file, shutdown) into [`Meter::expired`].

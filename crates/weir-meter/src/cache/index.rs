@@ -111,6 +111,9 @@ impl Index {
             }
         }
         let n = self.cells.len();
+        // How far `j` lies after `from`, cyclically (without a division: the ager removes a cell per
+        // expired flow).
+        let after = |j: usize, from: usize| if j >= from { j - from } else { j + n - from };
         let mut j = hole;
         loop {
             j = self.next(j);
@@ -119,9 +122,7 @@ impl Index {
                 break;
             }
             // The cell at j may fill the hole unless its home lies after the hole (cyclically, up to j).
-            let from_home = (j + n - self.home((c >> 32) as u32)) % n;
-            let from_hole = (j + n - hole) % n;
-            if from_home >= from_hole {
+            if after(j, self.home((c >> 32) as u32)) >= after(j, hole) {
                 self.cells[hole] = c;
                 hole = j;
             }

@@ -26,7 +26,7 @@ const FIN_RST: u16 = 0x01 | 0x04;
 const REMOVALS_AHEAD: usize = 16;
 
 /// Entries the ager keeps bounds for together: 8 IPv4 entries are eight cache lines, the bounds 16 bytes.
-const AGER_BLOCK: usize = 8;
+const AGER_BLOCK: usize = 4;
 
 /// Lower bounds of the first and last packet times of the live flows in one block of [`AGER_BLOCK`]
 /// entries, so that the ager skips the blocks in which no flow can be due; `u64::MAX` when the block
@@ -53,7 +53,7 @@ impl Bounds {
 }
 
 /// How many blocks ahead of the one it walks the ager asks for entries.
-const BLOCKS_AHEAD: usize = 2;
+const BLOCKS_AHEAD: usize = 4;
 
 /// Flows a flush hands over at a time, so that flushing a million flows needs no million-record buffer.
 const FLUSH_CHUNK: usize = 4096;
