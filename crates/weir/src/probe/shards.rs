@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError, bounded};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Select, Sender, TrySendError, bounded};
 use weir_flow::FlowRecord;
 use weir_meter::cache::{CacheConfig, KeyField, KeySet};
 use weir_meter::meter::{Meter, MeterStats};
@@ -92,19 +92,28 @@ impl Shards {
     }
 
     /// Gives `work` to shard `i`. While the shard's queue is full, the flows shards expire are taken in,
-    /// so a shard waiting to hand over its flows never waits for a loop that waits for it.
-    fn send(&mut self, i: usize, mut work: Work) {
-        loop {
-            match self.work[i].try_send(work) {
-                Ok(()) => return,
-                Err(TrySendError::Full(w)) => {
-                    work = w;
-                    if let Ok(flows) = self.expired.recv_timeout(Duration::from_millis(1)) {
-                        self.collected.extend_from_slice(&flows);
-                    }
-                }
+    /// so a shard waiting to hand over its flows never waits for a loop that waits for it. The loop
+    /// sleeps until either can go on: a shard that expires nothing (no records kept) never sends, so
+    /// waiting for its flows with a timeout would idle the loop for the timeout each time.
+    fn send(&mut self, i: usize, work: Work) {
+        let work = match self.work[i].try_send(work) {
+            Ok(()) | Err(TrySendError::Disconnected(_)) => return,
+            Err(TrySendError::Full(work)) => work,
+        };
+        let mut work = Some(work);
+        while let Some(w) = work.take() {
+            let mut select = Select::new();
+            let to_shard = select.send(&self.work[i]);
+            select.recv(&self.expired);
+            let op = select.select();
+            if op.index() == to_shard {
                 // A shard that is gone has panicked; `finish` reports it.
-                Err(TrySendError::Disconnected(_)) => return,
+                let _ = op.send(&self.work[i], w);
+            } else {
+                work = Some(w);
+                if let Ok(flows) = op.recv(&self.expired) {
+                    self.collected.extend_from_slice(&flows);
+                }
             }
         }
     }
@@ -293,6 +302,33 @@ mod tests {
             shard_of(&packet(0, &tcp(1, 1)), by_address, 4),
             shard_of(&packet(0, &tcp(1, 2)), by_address, 4)
         );
+    }
+
+    #[test]
+    fn shards_without_records_count_every_flow_and_send_none_back() {
+        let config = CacheConfig {
+            entries: 4096,
+            ..CacheConfig::default()
+        };
+        let mut shards = Shards::start(2, config, Sampling::Off, false).unwrap();
+        // Far more batches than the shards' queues hold, so the loop waits on full queues that no
+        // expired flow ever wakes it from.
+        for i in 0..200_000u64 {
+            let rec = tcp((i % 200) as u8, 1000 + (i / 200 % 10) as u16);
+            shards.packet(&packet(1_000_000_000 + i * 1000, &rec));
+        }
+        let stats = shards.stats().unwrap();
+        assert_eq!(stats.counters.packets, 200_000);
+        let mut back = Vec::new();
+        let meters = shards.finish(&mut back).unwrap();
+        let mut flows = 0;
+        for mut m in meters {
+            m.flush();
+            assert!(m.expired().is_empty());
+            flows += m.stats().v4.counters.expired();
+        }
+        assert!(back.is_empty());
+        assert_eq!(flows, 2000);
     }
 
     #[test]
