@@ -25,7 +25,8 @@ const FIN_RST: u16 = 0x01 | 0x04;
 /// removed from the index this many expiries later, so the walk does not wait on one cell at a time.
 const REMOVALS_AHEAD: usize = 16;
 
-/// Entries the ager keeps bounds for together: 8 IPv4 entries are eight cache lines, the bounds 16 bytes.
+/// Entries the ager keeps bounds for together: 4 IPv4 entries are four cache lines, the bounds 16 bytes.
+/// The ager walks about one block for each flow it expires, so smaller blocks walk fewer lines.
 const AGER_BLOCK: usize = 4;
 
 /// Lower bounds of the first and last packet times of the live flows in one block of [`AGER_BLOCK`]
@@ -109,7 +110,8 @@ impl CacheCounters {
 pub struct FlowCache<K: CacheKey> {
     config: CacheConfig,
     entries: Vec<Entry<K>>,
-    /// The ager's bounds, one per [`AGER_BLOCK`] entries.
+    /// The ager's bounds, one per [`AGER_BLOCK`] entries, grown with the entries (so that an unused cache
+    /// writes none).
     bounds: Vec<Bounds>,
     /// Reused by the ager: the blocks it walks in this poll.
     due_blocks: Vec<u32>,
@@ -135,7 +137,7 @@ impl<K: CacheKey> FlowCache<K> {
         FlowCache {
             config,
             entries,
-            bounds: vec![Bounds::NO_FLOW; config.entries.div_ceil(AGER_BLOCK)],
+            bounds: Vec::with_capacity(config.entries.div_ceil(AGER_BLOCK)),
             due_blocks: Vec::new(),
             free: Vec::new(),
             index: Index::new(config.entries),
@@ -158,7 +160,7 @@ impl<K: CacheKey> FlowCache<K> {
     /// Bytes of memory one flow takes when the cache is full: the entry, its share of the index and of
     /// the ager's bounds and list of blocks, and its place on the free list.
     pub fn bytes_per_entry(&self) -> f64 {
-        let ager = self.bounds.len() * (size_of::<Bounds>() + size_of::<u32>());
+        let ager = self.config.entries.div_ceil(AGER_BLOCK) * (size_of::<Bounds>() + size_of::<u32>());
         (size_of::<Entry<K>>() + size_of::<u32>()) as f64
             + (self.index.bytes() + ager) as f64 / self.config.entries as f64
     }
@@ -278,6 +280,9 @@ impl<K: CacheKey> FlowCache<K> {
             None => {
                 self.entries.push(Entry::start(key, p));
                 let slot = (self.entries.len() - 1) as u32;
+                if slot as usize % AGER_BLOCK == 0 {
+                    self.bounds.push(Bounds::NO_FLOW);
+                }
                 self.bounds[slot as usize / AGER_BLOCK].include(p.ts_ns, p.ts_ns);
                 slot
             }
