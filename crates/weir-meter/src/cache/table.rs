@@ -280,7 +280,7 @@ impl<K: CacheKey> FlowCache<K> {
             None => {
                 self.entries.push(Entry::start(key, p));
                 let slot = (self.entries.len() - 1) as u32;
-                if slot as usize % AGER_BLOCK == 0 {
+                if (slot as usize).is_multiple_of(AGER_BLOCK) {
                     self.bounds.push(Bounds::NO_FLOW);
                 }
                 self.bounds[slot as usize / AGER_BLOCK].include(p.ts_ns, p.ts_ns);
