@@ -466,6 +466,37 @@ fn without_records_expired_flows_are_only_counted() {
 }
 
 #[test]
+fn without_records_the_statistics_are_those_with_records() {
+    let mut with = meter(CacheConfig::default());
+    let mut without = meter(CacheConfig::default());
+    without.keep_records(false);
+    for i in 0..2000u64 {
+        let flags = if i % 97 == 0 { FIN } else { ACK };
+        let rec = tcp((i % 250) as u8, 1000 + (i / 250 % 5) as u16, flags);
+        for m in [&mut with, &mut without] {
+            feed(m, S + i * S / 50, &rec);
+        }
+    }
+    with.flush();
+    without.flush();
+    let (a, b) = (with.stats(), without.stats());
+    assert_eq!(a.protocols, b.protocols);
+    assert_eq!(a.v4.counters, b.v4.counters);
+    assert!(b.v4.counters.expired_idle > 0 && b.v4.counters.flushed > 0);
+    assert_eq!(take(&mut with).len() as u64, a.v4.counters.expired());
+    assert!(take(&mut without).is_empty());
+    // The emptied cache takes flows again.
+    assert_eq!(b.v4.active, 0);
+    feed(&mut without, 60 * S, &tcp(1, 1000, ACK));
+    feed(&mut without, 61 * S, &tcp(1, 1000, ACK));
+    let stats = without.stats();
+    assert_eq!(
+        (stats.v4.active, stats.v4.counters.added),
+        (1, a.v4.counters.added + 1)
+    );
+}
+
+#[test]
 fn an_ipv4_entry_is_one_cache_line() {
     assert_eq!(size_of::<entry::Entry<V4Key>>(), 64);
     assert_eq!(align_of::<entry::Entry<V4Key>>(), 64);
