@@ -344,13 +344,33 @@ pub fn contents(dir: &Path) -> Result<Contents, StoreError> {
 /// The data files of `table` under the store directory `dir` whose partitions overlap `[from_ns, to_ns)`,
 /// in time order. Inputs of a merge still on disk beside its output are left out, so no flow is read twice.
 pub fn files(dir: &Path, table: &str, from_ns: u64, to_ns: u64) -> Result<Vec<PathBuf>, StoreError> {
+    Ok(files_spanning(dir, table, from_ns, to_ns)?.0)
+}
+
+/// Receive times `[start, end)`, in nanoseconds since the Unix epoch.
+pub type Span = (u64, u64);
+
+/// The files [`files`] lists, and the span of receive times `[start, end)` of the partitions holding them
+/// (every row of the files lies in it; `None` when no file is listed).
+pub fn files_spanning(
+    dir: &Path,
+    table: &str,
+    from_ns: u64,
+    to_ns: u64,
+) -> Result<(Vec<PathBuf>, Option<Span>), StoreError> {
     let mut out = Vec::new();
+    let mut span: Option<Span> = None;
     for p in partitions(&dir.join(table))? {
         if p.start < to_ns && from_ns < p.end {
-            out.extend(contents(&p.dir)?.files.into_iter().map(|(_, path)| path));
+            let listed = contents(&p.dir)?.files;
+            if listed.is_empty() {
+                continue;
+            }
+            out.extend(listed.into_iter().map(|(_, path)| path));
+            span = Some(span.map_or((p.start, p.end), |(s, e)| (s.min(p.start), e.max(p.end))));
         }
     }
-    Ok(out)
+    Ok((out, span))
 }
 
 /// Moves the file at `path` (inside `dir/<table>/`) to `dir/quarantine/<table>/<same relative path>`, where

@@ -19,6 +19,7 @@ mod check;
 mod disk;
 mod net;
 mod session;
+mod span;
 mod values;
 
 use std::fmt;
@@ -247,12 +248,13 @@ impl Backend for Embedded {
         let mut warnings = Vec::new();
         let mut failure = None;
         for _ in 0..ATTEMPTS {
-            let files = layout::files(&self.dir, &table.name, range.from, range.to)
+            let (files, span) = layout::files_spanning(&self.dir, &table.name, range.from, range.to)
                 .map_err(|e| BackendError::new(BackendErrorKind::Io, e.to_string()))?;
             let statement = Statement {
                 table: &table.name,
                 schema: schema.clone(),
                 files: &files,
+                span,
                 sql,
                 max_rows: self.config.max_rows,
             };

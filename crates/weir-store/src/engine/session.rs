@@ -1,7 +1,8 @@
 //! One statement run by DataFusion over an explicit list of Parquet files.
 //!
 //! Each statement gets a session of its own, with the table registered under its name as a
-//! `ListingTable` over exactly the files listed for the range (an empty `MemTable` when there are none),
+//! `ListingTable` over exactly the files listed for the range (an empty `MemTable` when there are none;
+//! wrapped in [`Spanned`] when the span of their rows' receive times is known),
 //! so concurrent queries never see each other's registrations and the engine never lists directories
 //! itself. The results stream in and stop at the row limit.
 
@@ -9,6 +10,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use arrow::datatypes::SchemaRef;
+use datafusion::catalog::TableProvider;
 use datafusion::common::tree_node::TreeNode;
 use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
@@ -19,6 +21,7 @@ use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use weir_query::backend::{BackendError, BackendErrorKind, Value};
 
+use super::span::Spanned;
 use super::values;
 
 /// Why a statement failed.
@@ -39,6 +42,9 @@ pub struct Statement<'a> {
     pub schema: SchemaRef,
     /// The files to read.
     pub files: &'a [PathBuf],
+    /// The receive times `[start, end)` every row of the files lies in, if known: conditions on the receive
+    /// time that it settles are not evaluated (see [`super::span`]).
+    pub span: Option<crate::layout::Span>,
     /// The SQL.
     pub sql: &'a str,
     /// At most this many rows.
@@ -113,7 +119,12 @@ fn register(ctx: &SessionContext, s: &Statement<'_>) -> Result<(), DataFusionErr
     let config = ListingTableConfig::new_with_multi_paths(urls)
         .with_listing_options(options)
         .with_schema(s.schema.clone());
-    ctx.register_table(s.table, Arc::new(ListingTable::try_new(config)?))?;
+    let table: Arc<dyn TableProvider> = Arc::new(ListingTable::try_new(config)?);
+    let table = match s.span {
+        Some((start, end)) => Arc::new(Spanned::new(table, start, end)),
+        None => table,
+    };
+    ctx.register_table(s.table, table)?;
     Ok(())
 }
 
