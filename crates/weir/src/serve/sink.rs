@@ -127,7 +127,11 @@ impl Sink {
             {
                 // A failed flush keeps its flows for the next one; the store counts and logs it.
                 match &flusher {
-                    Some(flusher) if flusher.idle() => flusher.hand(store.take()),
+                    Some(flusher) if flusher.idle() => {
+                        if let Err(flush) = flusher.hand(store.take()) {
+                            let _ = store.writer().write(flush);
+                        }
+                    }
                     Some(_) => {}
                     None => {
                         let _ = store.flush();
@@ -181,9 +185,10 @@ impl Flusher {
         self.work.is_empty()
     }
 
-    fn hand(&self, flush: Flush) {
-        // The queue has room (the sink is its only sender), and the thread ends only when the sink does.
-        let _ = self.work.send(flush);
+    /// Queues `flush` (there is room: the sink is the only sender and waits until the queue is empty), or
+    /// gives it back if the thread is gone (it panicked), for the sink to write itself.
+    fn hand(&self, flush: Flush) -> Result<(), Flush> {
+        self.work.send(flush).map_err(|e| e.into_inner())
     }
 
     /// Waits until every flush handed over is written.
