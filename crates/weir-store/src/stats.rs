@@ -32,7 +32,7 @@ pub struct StoreStats {
     pub maintenance_errors: AtomicU64,
     /// 1 while writes are refused for lack of disk space, else 0.
     pub stalled: AtomicU64,
-    /// Flows in the buffer, waiting for the next flush.
+    /// Flows held in memory: appended and not yet written (buffered, being written, or kept by a failed write).
     pub buffer_flows: AtomicU64,
 }
 

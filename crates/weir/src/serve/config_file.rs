@@ -597,7 +597,8 @@ dir = "{store_dir}"
 # Flows are written (and become durable and queryable) this often, or once this many are buffered.
 flush_interval = "{flush_interval}"
 flush_flows = {flush_flows}
-# Flows buffered at most (about 300 bytes each) while the disk is slow or full; more are dropped and counted.
+# Flows held at most, buffered or being written (about 300 bytes each), while the disk is slow or full; more
+# are dropped and counted.
 max_buffer_flows = {max_buffer_flows}
 # Free space left on the file system: below it the store stops writing, and resumes when space returns.
 min_free = {min_free}

@@ -105,7 +105,10 @@ const STORE_HELP: &[(&str, &str)] = &[
         "Merges or retention runs that failed (retried at the next run).",
     ),
     ("stalled", "1 while writes are refused for lack of disk space."),
-    ("buffer_flows", "Flows buffered, waiting for the next flush."),
+    (
+        "buffer_flows",
+        "Flows held in memory, buffered or being written, not yet on disk.",
+    ),
 ];
 
 /// The store's values that are gauges; the rest are counters.
