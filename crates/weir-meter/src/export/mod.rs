@@ -72,8 +72,10 @@ pub struct Exporter {
     /// When the probe started (its uptime's zero), nanoseconds since the epoch.
     start_ns: u64,
     max_hold_ns: u64,
-    /// Flows waiting for their datagram, and how many of each IP version.
+    /// Flows waiting for their datagram, the IP version of each (classified once, when it came), and how
+    /// many of each version.
     pending: Vec<FlowRecord>,
+    families: Vec<Family>,
     counts: [usize; 2],
     /// When the oldest waiting flow came.
     held_since: u64,
@@ -97,6 +99,7 @@ impl Exporter {
             start_ns,
             max_hold_ns: config.max_hold_ns,
             pending: Vec::new(),
+            families: Vec::new(),
             counts: [0; 2],
             held_since: 0,
             out: Vec::with_capacity(config.max_payload()),
@@ -152,6 +155,7 @@ impl Exporter {
             self.held_since = now;
         }
         self.pending.push(*flow);
+        self.families.push(fam);
         self.counts[fam as usize] += 1;
         while !self.writer.fits(self.counts, now) {
             let n = self.fitting(now);
@@ -177,8 +181,7 @@ impl Exporter {
     fn fitting(&self, now: u64) -> usize {
         let mut counts = [0; 2];
         let mut n = 0;
-        for flow in &self.pending {
-            let fam = self.writer.classify(flow).unwrap_or(Family::V4);
+        for &fam in &self.families {
             counts[fam as usize] += 1;
             if !self.writer.fits(counts, now) {
                 break;
@@ -192,13 +195,14 @@ impl Exporter {
     fn send(&mut self, n: usize, now: u64, emit: &mut impl FnMut(&[u8])) {
         let n = n.min(self.pending.len());
         let flows = &self.pending[..n];
+        let families = &self.families[..n];
         self.out.clear();
         let (written, templates) = match &mut self.writer {
             Writer::Fixed(w) => {
                 let clock = ExportClock::at(now, uptime_ms(self.start_ns, now));
                 (w.write(flows, clock, &mut self.out), false)
             }
-            Writer::Templated(w) => w.write(flows, now, self.start_ns, &mut self.out),
+            Writer::Templated(w) => w.write(flows, families, now, self.start_ns, &mut self.out),
         };
         if !self.out.is_empty() {
             emit(&self.out);
@@ -208,12 +212,11 @@ impl Exporter {
             c.flows += written as u64;
             c.template_sends += u64::from(templates);
         }
-        self.pending.drain(..n);
-        self.counts = [0; 2];
-        for flow in &self.pending {
-            let fam = self.writer.classify(flow).unwrap_or(Family::V4);
-            self.counts[fam as usize] += 1;
+        for &fam in &self.families[..n] {
+            self.counts[fam as usize] -= 1;
         }
+        self.pending.drain(..n);
+        self.families.drain(..n);
         self.held_since = now;
     }
 }

@@ -18,7 +18,7 @@ use super::announce::{
 };
 use super::config::{ExportConfig, ExportConfigError, ExportFormat, TemplateRefresh};
 use super::elements::{Dialect, template_fields};
-use super::family::{Family, family};
+use super::family::Family;
 use super::uptime::{uptime_ms, v9_header_instant};
 use crate::sampling::Sampling;
 
@@ -139,12 +139,13 @@ impl TemplateWriter {
         self.header_len() + templates + data <= self.max_payload
     }
 
-    /// Appends one datagram with `flows` (IP flows that [`fits`](Self::fits) allows), and the templates if
-    /// due, to `out`, for a probe up since `start_ns`. Returns the records written and whether the templates
-    /// went with them.
+    /// Appends one datagram with `flows` (IP flows that [`fits`](Self::fits) allows, of the IP versions in
+    /// `families`), and the templates if due, to `out`, for a probe up since `start_ns`. Returns the records
+    /// written and whether the templates went with them.
     pub fn write(
         &mut self,
         flows: &[FlowRecord],
+        families: &[Family],
         now: u64,
         start_ns: u64,
         out: &mut Vec<u8>,
@@ -166,10 +167,14 @@ impl TemplateWriter {
         };
         let mut written = 0;
         for (layout, fam) in self.layouts.iter().zip([Family::V4, Family::V6]) {
-            let mut of_family = flows.iter().filter(|f| family(f, true) == Ok(fam)).peekable();
-            if of_family.peek().is_none() {
+            if !families.contains(&fam) {
                 continue;
             }
+            let of_family = flows
+                .iter()
+                .zip(families)
+                .filter(|&(_, &f)| f == fam)
+                .map(|(f, _)| f);
             let set = open_set(out, layout.id);
             for f in of_family {
                 write_record(&layout.fields, f, &clock, out);
