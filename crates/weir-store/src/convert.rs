@@ -15,7 +15,7 @@ use arrow::datatypes::{
     ArrowPrimitiveType, TimestampNanosecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
 use arrow::error::ArrowError;
-use weir_flow::{COLUMNS, ColumnRef, FIELDS, FlowBatch};
+use weir_flow::{Blob, COLUMNS, ColumnRef, FIELDS, FlowBatch, ListRef, Sym};
 
 use crate::schema::{list_item, raw_schema};
 
@@ -45,16 +45,28 @@ pub fn to_record_batch(batch: &FlowBatch) -> Result<RecordBatch, ArrowError> {
                 Arc::new(FixedSizeBinaryArray::new(16, Buffer::from_vec(bytes), None))
             }
             ColumnRef::Str(v) => {
-                let (offsets, values) = variable(column.name, &rows, v, |s| batch.str(*s).as_bytes())?;
+                let (offsets, values) = if all_empty(v, Sym::EMPTY) {
+                    nothing(rows.len)
+                } else {
+                    variable(column.name, &rows, v, |s| batch.str(*s).as_bytes())?
+                };
                 // The values come from `&str`s, so they are valid UTF-8 at every offset.
                 Arc::new(StringArray::try_new(offsets, Buffer::from_vec(values), None)?)
             }
             ColumnRef::Bytes(v) => {
-                let (offsets, values) = variable(column.name, &rows, v, |b| batch.blob(*b))?;
+                let (offsets, values) = if all_empty(v, Blob::EMPTY) {
+                    nothing(rows.len)
+                } else {
+                    variable(column.name, &rows, v, |b| batch.blob(*b))?
+                };
                 Arc::new(BinaryArray::new(offsets, Buffer::from_vec(values), None))
             }
             ColumnRef::U32List(v) => {
-                let (offsets, items) = variable(column.name, &rows, v, |l| batch.list(*l))?;
+                let (offsets, items) = if all_empty(v, ListRef::EMPTY) {
+                    nothing(rows.len)
+                } else {
+                    variable(column.name, &rows, v, |l| batch.list(*l))?
+                };
                 let items = Arc::new(primitive::<UInt32Type>(items));
                 Arc::new(ListArray::try_new(list_item(), offsets, items, None)?)
             }
@@ -103,6 +115,17 @@ impl Rows<'_> {
 
 fn primitive<T: ArrowPrimitiveType>(values: Vec<T::Native>) -> PrimitiveArray<T> {
     PrimitiveArray::new(ScalarBuffer::from(values), None)
+}
+
+/// Whether every handle is `empty`: most string, byte and list columns are, on most exporters (names and
+/// paths that no router sends and no enrichment fills), and one comparison a row beats resolving each value.
+fn all_empty<H: PartialEq>(handles: &[H], empty: H) -> bool {
+    handles.iter().all(|h| *h == empty)
+}
+
+/// `rows` empty values: offsets all zero, and no values (but an allocation: see `files::allocated_values`).
+fn nothing<T>(rows: usize) -> (OffsetBuffer<i32>, Vec<T>) {
+    (OffsetBuffer::new_zeroed(rows), Vec::with_capacity(1))
 }
 
 /// Lays out variable-length values end to end with `i32` offsets, Arrow's layout for `Utf8`, `Binary` and
@@ -194,6 +217,33 @@ mod tests {
             0x0011_2233_4455
         );
         assert_eq!(col("bytes").as_primitive::<UInt64Type>().values(), &[1500, 40]);
+    }
+
+    #[test]
+    fn columns_of_empty_values_are_empty_values_row_by_row() {
+        let mut b = FlowBatch::new();
+        for t in [30, 10, 20] {
+            b.push(&FlowRecord {
+                time_received: t,
+                ..FlowRecord::default()
+            });
+        }
+        let rb = to_record_batch(&b).unwrap();
+        let names = rb
+            .column_by_name("in_if_name")
+            .unwrap()
+            .as_string::<i32>()
+            .clone();
+        assert_eq!(names, StringArray::from(vec![""; 3]));
+        assert!(names.values().capacity() > 0, "values allocated");
+        let paths = rb.column_by_name("dst_as_path").unwrap();
+        assert_eq!(paths.as_list::<i32>().value_offsets(), &[0, 0, 0, 0]);
+        let extra = rb
+            .column_by_name("extra_fields")
+            .unwrap()
+            .as_binary::<i32>()
+            .clone();
+        assert_eq!(extra, BinaryArray::from(vec![&[] as &[u8]; 3]));
     }
 
     #[test]
