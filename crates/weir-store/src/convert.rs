@@ -45,28 +45,17 @@ pub fn to_record_batch(batch: &FlowBatch) -> Result<RecordBatch, ArrowError> {
                 Arc::new(FixedSizeBinaryArray::new(16, Buffer::from_vec(bytes), None))
             }
             ColumnRef::Str(v) => {
-                let (offsets, values) = if all_empty(v, Sym::EMPTY) {
-                    nothing(rows.len)
-                } else {
-                    variable(column.name, &rows, v, |s| batch.str(*s).as_bytes())?
-                };
+                let (offsets, values) =
+                    variable(column.name, &rows, v, Sym::EMPTY, |s| batch.str(*s).as_bytes())?;
                 // The values come from `&str`s, so they are valid UTF-8 at every offset.
                 Arc::new(StringArray::try_new(offsets, Buffer::from_vec(values), None)?)
             }
             ColumnRef::Bytes(v) => {
-                let (offsets, values) = if all_empty(v, Blob::EMPTY) {
-                    nothing(rows.len)
-                } else {
-                    variable(column.name, &rows, v, |b| batch.blob(*b))?
-                };
+                let (offsets, values) = variable(column.name, &rows, v, Blob::EMPTY, |b| batch.blob(*b))?;
                 Arc::new(BinaryArray::new(offsets, Buffer::from_vec(values), None))
             }
             ColumnRef::U32List(v) => {
-                let (offsets, items) = if all_empty(v, ListRef::EMPTY) {
-                    nothing(rows.len)
-                } else {
-                    variable(column.name, &rows, v, |l| batch.list(*l))?
-                };
+                let (offsets, items) = variable(column.name, &rows, v, ListRef::EMPTY, |l| batch.list(*l))?;
                 let items = Arc::new(primitive::<UInt32Type>(items));
                 Arc::new(ListArray::try_new(list_item(), offsets, items, None)?)
             }
@@ -117,25 +106,23 @@ fn primitive<T: ArrowPrimitiveType>(values: Vec<T::Native>) -> PrimitiveArray<T>
     PrimitiveArray::new(ScalarBuffer::from(values), None)
 }
 
-/// Whether every handle is `empty`: most string, byte and list columns are, on most exporters (names and
-/// paths that no router sends and no enrichment fills), and one comparison a row beats resolving each value.
-fn all_empty<H: PartialEq>(handles: &[H], empty: H) -> bool {
-    handles.iter().all(|h| *h == empty)
-}
-
-/// `rows` empty values: offsets all zero, and no values (but an allocation: see `files::allocated_values`).
-fn nothing<T>(rows: usize) -> (OffsetBuffer<i32>, Vec<T>) {
-    (OffsetBuffer::new_zeroed(rows), Vec::with_capacity(1))
-}
-
 /// Lays out variable-length values end to end with `i32` offsets, Arrow's layout for `Utf8`, `Binary` and
 /// `List`; fails, naming the column, when one batch holds more than `i32::MAX` values in a column.
-fn variable<'b, H, T: Copy + 'b>(
+///
+/// A column whose every handle is `empty` (most string, byte and list columns, on most exporters: names and
+/// paths that no router sends and no enrichment fills) is laid out at once, one comparison a row instead of
+/// resolving each value.
+fn variable<'b, H: PartialEq, T: Copy + 'b>(
     column: &str,
     rows: &Rows<'_>,
     handles: &[H],
+    empty: H,
     resolve: impl Fn(&H) -> &'b [T],
 ) -> Result<(OffsetBuffer<i32>, Vec<T>), ArrowError> {
+    if handles.iter().all(|h| *h == empty) {
+        // Never an empty allocation: see `files::allocated_values` for what a dangling pointer costs.
+        return Ok((OffsetBuffer::new_zeroed(rows.len), Vec::with_capacity(1)));
+    }
     let mut offsets = Vec::with_capacity(rows.len + 1);
     offsets.push(0i32);
     // Never an empty allocation: see `files::allocated_values` for what a dangling pointer costs.

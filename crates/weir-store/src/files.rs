@@ -119,11 +119,7 @@ pub fn writer_properties(
         if field.name() == TIME {
             props = props.set_column_statistics_enabled(ColumnPath::from(TIME), EnabledStatistics::Page);
             if !raw_order {
-                props = props.set_sorting_columns(Some(vec![SortingColumn {
-                    column_idx: i as i32,
-                    descending: false,
-                    nulls_first: false,
-                }]));
+                props = props.set_sorting_columns(sorted_by(i));
             }
         }
     }
@@ -153,14 +149,19 @@ fn flush_properties(schema: &SchemaRef) -> WriterProperties {
         } else if field.name() == TIME {
             props = props
                 .set_column_statistics_enabled(col, EnabledStatistics::Page)
-                .set_sorting_columns(Some(vec![SortingColumn {
-                    column_idx: i as i32,
-                    descending: false,
-                    nulls_first: false,
-                }]));
+                .set_sorting_columns(sorted_by(i));
         }
     }
     props.build()
+}
+
+/// The sort order a file declares: ascending by its column `i` (the receive time).
+fn sorted_by(i: usize) -> Option<Vec<SortingColumn>> {
+    Some(vec![SortingColumn {
+        column_idx: i32::try_from(i).unwrap_or(i32::MAX),
+        descending: false,
+        nulls_first: false,
+    }])
 }
 
 /// A Parquet file being written under `<path>.tmp`. Dropping it before [`commit`](Self::commit) deletes the

@@ -60,6 +60,11 @@ impl Spanned {
             _ => false,
         }
     }
+
+    /// The filters the span does not settle, for the table to apply.
+    fn unsettled(&self, filters: &[Expr]) -> Vec<Expr> {
+        filters.iter().filter(|f| !self.always(f)).cloned().collect()
+    }
 }
 
 #[async_trait]
@@ -79,18 +84,12 @@ impl TableProvider for Spanned {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let kept: Vec<Expr> = filters.iter().filter(|f| !self.always(f)).cloned().collect();
+        let kept = self.unsettled(filters);
         self.inner.scan(state, projection, &kept, limit).await
     }
 
     async fn scan_with_args<'a>(&self, state: &dyn Session, args: ScanArgs<'a>) -> Result<ScanResult> {
-        let kept: Vec<Expr> = args
-            .filters()
-            .unwrap_or(&[])
-            .iter()
-            .filter(|f| !self.always(f))
-            .cloned()
-            .collect();
+        let kept = self.unsettled(args.filters().unwrap_or(&[]));
         let args = ScanArgs::default()
             .with_projection(args.projection())
             .with_filters(Some(&kept))
