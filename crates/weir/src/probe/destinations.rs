@@ -4,15 +4,25 @@
 //! route to stops it with a message that names the destination, rather than losing every datagram. Each
 //! gets a UDP socket connected to it (`connect` is where the kernel looks the route up).
 //!
+//! Datagrams are queued and go out together: a run of datagrams of one size (the last may be shorter) leaves
+//! in one `sendmsg` with UDP segmentation offload (`UDP_SEGMENT`), so the kernel walks its stack once for the
+//! run instead of once a datagram (on loopback, a fifth of the CPU time a datagram costs sent alone). The
+//! collector receives the same datagrams. A destination whose kernel or path refuses segmentation gets its
+//! datagrams one by one from then on. The pipeline flushes the queue after every batch of expired flows, so
+//! queuing adds no delay a collector could see.
+//!
 //! Sending never holds the cache up for long: a send waits at most [`SEND_WAIT`] for room in the socket's
 //! buffer, and once one has timed out, later sends to that destination do not wait at all until one goes
 //! through, so a congested path costs one wait, not one per datagram. What cannot be sent is counted per
 //! destination and logged at a limited rate.
 
-use std::io;
+use std::io::{self, IoSlice};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs, UdpSocket};
+use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
+use nix::errno::Errno;
+use nix::sys::socket::{ControlMessage, MsgFlags, SockaddrStorage, sendmsg};
 use socket2::{Domain, Protocol, Socket, Type};
 use thiserror::Error;
 use tracing::warn;
@@ -24,6 +34,12 @@ pub const SEND_WAIT: Duration = Duration::from_millis(10);
 
 /// Socket send buffer asked for: room for bursts of a few thousand datagrams (the kernel may give less).
 const SEND_BUFFER: usize = 4 << 20;
+
+/// Most datagrams one segmented send carries (the kernel's `UDP_MAX_SEGMENTS`).
+const MAX_SEGMENTS: usize = 64;
+
+/// Most bytes one segmented send carries: a UDP payload's limit under an IPv6 header.
+const MAX_RUN_BYTES: usize = 65_535 - 8 - 40;
 
 /// Log lines about one destination per [`LOG_INTERVAL`].
 const LOG_BURST: u32 = 3;
@@ -100,13 +116,52 @@ struct Target {
     socket: UdpSocket,
     /// A send timed out and none went through since: do not wait.
     congested: bool,
+    /// Whether runs go out segmented; cleared for good when the kernel refuses it.
+    segmenting: bool,
     counters: DestinationCounters,
+}
+
+/// Queued datagrams: `count` of `size` bytes back to back in `bytes`, the last maybe shorter (`short_end`),
+/// which is what one segmented send can carry.
+#[derive(Debug, Default)]
+struct Run {
+    bytes: Vec<u8>,
+    size: usize,
+    count: usize,
+    short_end: bool,
+}
+
+impl Run {
+    /// Whether `len` more bytes can join the run as its next datagram.
+    fn takes(&self, len: usize) -> bool {
+        self.count == 0
+            || (!self.short_end
+                && len <= self.size
+                && self.count < MAX_SEGMENTS
+                && self.bytes.len() + len <= MAX_RUN_BYTES)
+    }
+
+    fn push(&mut self, datagram: &[u8]) {
+        if self.count == 0 {
+            self.size = datagram.len();
+        }
+        self.short_end = datagram.len() < self.size;
+        self.bytes.extend_from_slice(datagram);
+        self.count += 1;
+    }
+
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.count = 0;
+        self.short_end = false;
+    }
 }
 
 /// Every destination of the probe's export.
 #[derive(Debug)]
 pub struct Destinations {
     targets: Vec<Target>,
+    queued: Run,
     limiter: RateLimiter<usize>,
     started: Instant,
 }
@@ -122,15 +177,29 @@ impl Destinations {
             .collect::<Result<_, _>>()?;
         Ok(Destinations {
             targets,
+            queued: Run::default(),
             limiter: RateLimiter::new(LOG_BURST, LOG_INTERVAL.as_nanos() as u64),
             started: Instant::now(),
         })
     }
 
-    /// Sends `datagram` to every destination; what fails is counted and logged, never returned.
-    pub fn send(&mut self, datagram: &[u8]) {
+    /// Queues `datagram` for every destination; it leaves at the next [`flush`](Self::flush) at the latest.
+    pub fn queue(&mut self, datagram: &[u8]) {
+        if !self.queued.takes(datagram.len()) {
+            self.flush();
+        }
+        self.queued.push(datagram);
+    }
+
+    /// Sends the queued datagrams to every destination; what fails is counted and logged, never returned.
+    pub fn flush(&mut self) {
+        if self.queued.count == 0 {
+            return;
+        }
         for (i, t) in self.targets.iter_mut().enumerate() {
-            let Err(e) = t.send(datagram) else { continue };
+            let Err(e) = t.send_run(&self.queued) else {
+                continue;
+            };
             let now = self.started.elapsed().as_nanos() as u64;
             if let Verdict::Log { suppressed } = self.limiter.check(&i, now) {
                 warn!(
@@ -142,6 +211,7 @@ impl Destinations {
                 );
             }
         }
+        self.queued.clear();
     }
 
     /// Each destination as given, the address it resolved to, and its counters.
@@ -153,31 +223,77 @@ impl Destinations {
 }
 
 impl Target {
-    fn send(&mut self, datagram: &[u8]) -> io::Result<()> {
-        let result = match self.socket.send(datagram) {
-            Ok(n) if n == datagram.len() => Ok(()),
-            Ok(n) => Err(io::Error::other(format!("sent {n} of {} bytes", datagram.len()))),
-            Err(e) => Err(e),
-        };
+    /// Sends the run's datagrams, in one segmented send when it can.
+    fn send_run(&mut self, run: &Run) -> io::Result<()> {
+        if run.count > 1 && self.segmenting {
+            match self.send_segmented(run) {
+                // Kernels before 4.18, paths whose MTU a datagram exceeds, devices without checksum
+                // offload: the datagrams go one by one, now and from now on.
+                Err(e)
+                    if matches!(
+                        Errno::from_raw(e.raw_os_error().unwrap_or(0)),
+                        Errno::EINVAL | Errno::EIO | Errno::ENOPROTOOPT | Errno::EOPNOTSUPP
+                    ) =>
+                {
+                    self.segmenting = false;
+                }
+                result => return self.count(result, run.count, run.bytes.len()),
+            }
+        }
+        let mut result = Ok(());
+        for datagram in run.bytes.chunks(run.size) {
+            let sent = self.send_one(datagram);
+            if let Err(e) = self.count(sent, 1, datagram.len()) {
+                result = Err(e);
+            }
+        }
+        result
+    }
+
+    fn send_segmented(&self, run: &Run) -> io::Result<()> {
+        let size = u16::try_from(run.size).map_err(|_| io::Error::from(Errno::EINVAL))?;
+        let cmsg = [ControlMessage::UdpGsoSegments(&size)];
+        let iov = [IoSlice::new(&run.bytes)];
+        let n = sendmsg::<SockaddrStorage>(self.socket.as_raw_fd(), &iov, &cmsg, MsgFlags::empty(), None)
+            .map_err(io::Error::from)?;
+        whole(n, run.bytes.len())
+    }
+
+    fn send_one(&self, datagram: &[u8]) -> io::Result<()> {
+        whole(self.socket.send(datagram)?, datagram.len())
+    }
+
+    /// Counts `datagrams` datagrams of `bytes` bytes in all as sent or as lost to `result`'s error.
+    fn count(&mut self, result: io::Result<()>, datagrams: usize, bytes: usize) -> io::Result<()> {
+        let n = datagrams as u64;
         let c = &mut self.counters;
         match &result {
             Ok(()) => {
-                c.datagrams += 1;
-                c.bytes += datagram.len() as u64;
+                c.datagrams += n;
+                c.bytes += bytes as u64;
                 if self.congested && self.socket.set_nonblocking(false).is_ok() {
                     self.congested = false;
                 }
             }
             Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
-                c.buffer_full += 1;
+                c.buffer_full += n;
                 if !self.congested && self.socket.set_nonblocking(true).is_ok() {
                     self.congested = true;
                 }
             }
-            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => c.refused += 1,
-            Err(_) => c.other_errors += 1,
+            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => c.refused += n,
+            Err(_) => c.other_errors += n,
         }
         result
+    }
+}
+
+/// A send of `sent` bytes out of `len` as a result: UDP sends all or nothing, but say so if not.
+fn whole(sent: usize, len: usize) -> io::Result<()> {
+    if sent == len {
+        Ok(())
+    } else {
+        Err(io::Error::other(format!("sent {sent} of {len} bytes")))
     }
 }
 
@@ -229,6 +345,7 @@ fn connect(spec: &str, source: Option<IpAddr>) -> Result<Target, DestinationErro
                     addr,
                     socket,
                     congested: false,
+                    segmenting: true,
                     counters: DestinationCounters::default(),
                 });
             }
@@ -282,8 +399,9 @@ mod tests {
         let (b, spec_b) = receiver();
         let mut d = Destinations::open(&specs(&[&spec_a, &spec_b]), None).unwrap();
         for i in 0..3u8 {
-            d.send(&[i; 100]);
+            d.queue(&[i; 100]);
         }
+        d.flush();
         let mut buf = [0u8; 200];
         for r in [&a, &b] {
             for i in 0..3u8 {
@@ -301,6 +419,39 @@ mod tests {
     }
 
     #[test]
+    fn queued_datagrams_of_any_sizes_arrive_whole_and_in_order() {
+        let (r, spec) = receiver();
+        let mut d = Destinations::open(&specs(&[&spec]), None).unwrap();
+        // Runs of equal sizes, shorter ends, a longer datagram after a run, more than a run can carry.
+        // Small, so that all of them fit the receiver's default buffer.
+        let mut sizes = vec![140, 140, 140, 70, 140, 20, 20, 145];
+        sizes.extend(std::iter::repeat_n(100, 150));
+        sizes.extend([99, 1]);
+        let datagrams: Vec<Vec<u8>> = sizes
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| (0..n).map(|j| (i + j) as u8).collect())
+            .collect();
+        for (i, datagram) in datagrams.iter().enumerate() {
+            d.queue(datagram);
+            if i == 5 {
+                d.flush();
+            }
+        }
+        d.flush();
+        let mut buf = [0u8; 2000];
+        for (i, datagram) in datagrams.iter().enumerate() {
+            let n = r.recv(&mut buf).unwrap();
+            assert_eq!(&buf[..n], &datagram[..], "datagram {i}");
+        }
+        let (_, _, c) = d.counters().next().unwrap();
+        assert_eq!(c.datagrams, datagrams.len() as u64);
+        assert_eq!(c.bytes, sizes.iter().sum::<usize>() as u64);
+        assert_eq!(c.errors(), 0);
+        assert!(d.targets[0].segmenting, "runs went out segmented");
+    }
+
+    #[test]
     fn counts_datagrams_a_collector_refuses_and_keeps_sending() {
         // A port nothing listens on: the kernel's port unreachable comes back as an error on a later send.
         let (closed, _) = receiver();
@@ -309,7 +460,8 @@ mod tests {
         let (open, spec_open) = receiver();
         let mut d = Destinations::open(&specs(&[&format!("127.0.0.1:{port}"), &spec_open]), None).unwrap();
         for _ in 0..10 {
-            d.send(b"flows");
+            d.queue(b"flows");
+            d.flush();
             std::thread::sleep(Duration::from_millis(2));
         }
         let counters: Vec<DestinationCounters> = d.counters().map(|(_, _, c)| *c).collect();

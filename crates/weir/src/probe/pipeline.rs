@@ -57,20 +57,24 @@ impl Stream {
             self.started = true;
         }
         let destinations = &mut self.destinations;
-        self.exporter.export(flows, now_ns, &mut |d| destinations.send(d));
+        self.exporter
+            .export(flows, now_ns, &mut |d| destinations.queue(d));
+        destinations.flush();
     }
 
     fn tick(&mut self, now_ns: u64) {
         if self.started {
             let destinations = &mut self.destinations;
-            self.exporter.tick(now_ns, &mut |d| destinations.send(d));
+            self.exporter.tick(now_ns, &mut |d| destinations.queue(d));
+            destinations.flush();
         }
     }
 
     fn flush(&mut self, now_ns: u64) {
         if self.started {
             let destinations = &mut self.destinations;
-            self.exporter.flush(now_ns, &mut |d| destinations.send(d));
+            self.exporter.flush(now_ns, &mut |d| destinations.queue(d));
+            destinations.flush();
         }
     }
 
