@@ -7,6 +7,7 @@
 
 use weir_flow::Field;
 use weir_proto::template::FieldSpec;
+use weir_proto::template::export::RecordLayout;
 
 use super::config::ExportConfigError;
 use super::family::Family;
@@ -95,31 +96,33 @@ fn not_exportable(field: Field, why: &'static str) -> ExportConfigError {
     }
 }
 
-/// The elements of a template for `family` flows carrying `fields`, in order; an element two fields share
-/// (v9's ICMP type and code) appears once. Fields must be listed once each.
+/// The elements of a template for `family` flows carrying `fields`, in order, and how records of them are
+/// written; an element two fields share (v9's ICMP type and code) appears once. Fields must be listed once
+/// each.
 pub(crate) fn template_fields(
     fields: &[Field],
     dialect: Dialect,
     family: Family,
-) -> Result<Vec<FieldSpec>, ExportConfigError> {
+) -> Result<(Vec<FieldSpec>, RecordLayout), ExportConfigError> {
     if fields.is_empty() {
         return Err(ExportConfigError::NoFields);
     }
     let mut specs = Vec::with_capacity(fields.len());
+    let mut layout = RecordLayout::default();
     for (i, &field) in fields.iter().enumerate() {
         if fields[..i].contains(&field) {
             return Err(ExportConfigError::DuplicateField(field.column().name));
         }
         let spec = element(field, dialect, family)?;
-        weir_proto::template::export::check_field(&spec).map_err(|source| ExportConfigError::Element {
-            field: field.column().name,
-            source,
-        })?;
         if !specs.contains(&spec) {
+            layout.push(&spec).map_err(|source| ExportConfigError::Element {
+                field: field.column().name,
+                source,
+            })?;
             specs.push(spec);
         }
     }
-    Ok(specs)
+    Ok((specs, layout))
 }
 
 #[cfg(test)]
@@ -167,6 +170,7 @@ mod tests {
                 family,
             )
             .unwrap()
+            .0
             .iter()
             .map(|s| (s.id, s.length))
             .collect::<Vec<_>>()
@@ -177,29 +181,32 @@ mod tests {
 
     #[test]
     fn v9_carries_icmp_type_and_code_in_one_element() {
-        let v9 = template_fields(&[Field::icmp_type, Field::icmp_code], Dialect::V9, Family::V6).unwrap();
+        let v9 = template_fields(&[Field::icmp_type, Field::icmp_code], Dialect::V9, Family::V6)
+            .unwrap()
+            .0;
         assert_eq!(v9, [FieldSpec::new(139, 2)]);
-        let ipfix =
-            template_fields(&[Field::icmp_type, Field::icmp_code], Dialect::Ipfix, Family::V4).unwrap();
+        let ipfix = template_fields(&[Field::icmp_type, Field::icmp_code], Dialect::Ipfix, Family::V4)
+            .unwrap()
+            .0;
         assert_eq!(ipfix, [FieldSpec::new(176, 1), FieldSpec::new(177, 1)]);
     }
 
     #[test]
     fn refuses_duplicates_and_fields_the_probe_does_not_observe() {
         assert_eq!(
-            template_fields(&[Field::bytes, Field::bytes], Dialect::Ipfix, Family::V4),
-            Err(ExportConfigError::DuplicateField("bytes"))
+            template_fields(&[Field::bytes, Field::bytes], Dialect::Ipfix, Family::V4).err(),
+            Some(ExportConfigError::DuplicateField("bytes"))
         );
         assert_eq!(
-            template_fields(&[Field::src_country], Dialect::Ipfix, Family::V4),
-            Err(ExportConfigError::FieldNotExportable {
+            template_fields(&[Field::src_country], Dialect::Ipfix, Family::V4).err(),
+            Some(ExportConfigError::FieldNotExportable {
                 field: "src_country",
                 why: NOT_OBSERVED
             })
         );
         assert_eq!(
-            template_fields(&[], Dialect::V9, Family::V4),
-            Err(ExportConfigError::NoFields)
+            template_fields(&[], Dialect::V9, Family::V4).err(),
+            Some(ExportConfigError::NoFields)
         );
     }
 }

@@ -41,7 +41,8 @@ use uptime::uptime_ms;
 #[derive(Debug, Clone)]
 enum Writer {
     Fixed(FixedWriter),
-    Templated(TemplateWriter),
+    /// Boxed: ten times the size of a fixed writer.
+    Templated(Box<TemplateWriter>),
 }
 
 impl Writer {
@@ -90,7 +91,7 @@ impl Exporter {
     pub fn new(config: ExportConfig, start_ns: u64) -> Result<Exporter, ExportConfigError> {
         config.check()?;
         let writer = if config.format.has_templates() {
-            Writer::Templated(TemplateWriter::new(&config)?)
+            Writer::Templated(Box::new(TemplateWriter::new(&config)?))
         } else {
             Writer::Fixed(FixedWriter::new(&config)?)
         };

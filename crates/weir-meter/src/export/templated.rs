@@ -9,7 +9,7 @@
 
 use weir_flow::FlowRecord;
 use weir_proto::template::FieldSpec;
-use weir_proto::template::export::{RecordClock, write_record};
+use weir_proto::template::export::{RecordClock, RecordLayout};
 use weir_proto::{ipfix, v9};
 
 use super::announce::{
@@ -30,6 +30,8 @@ struct Layout {
     id: u16,
     /// The elements filled from the flow record.
     fields: Vec<FieldSpec>,
+    /// How they are written.
+    record: RecordLayout,
     /// Bytes per record, sampler id included.
     len: usize,
 }
@@ -64,9 +66,14 @@ impl TemplateWriter {
         };
         let sampler = (config.sampling != Sampling::Off).then(|| sampler_field(dialect));
         let layout = |id, family| -> Result<Layout, ExportConfigError> {
-            let fields = template_fields(config.fields(), dialect, family)?;
+            let (fields, record) = template_fields(config.fields(), dialect, family)?;
             let len = fields.iter().chain(&sampler).map(|f| usize::from(f.length)).sum();
-            Ok(Layout { id, fields, len })
+            Ok(Layout {
+                id,
+                fields,
+                record,
+                len,
+            })
         };
         let layouts = [layout(V4_TEMPLATE, Family::V4)?, layout(V6_TEMPLATE, Family::V6)?];
         let with_sampler = |l: &Layout| l.fields.iter().chain(&sampler).copied().collect::<Vec<_>>();
@@ -177,7 +184,7 @@ impl TemplateWriter {
                 .map(|(f, _)| f);
             let set = open_set(out, layout.id);
             for f in of_family {
-                write_record(&layout.fields, f, &clock, out);
+                layout.record.write(f, &clock, out);
                 if let Some(s) = self.sampler {
                     write_sampler(s, out);
                 }

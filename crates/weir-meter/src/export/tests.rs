@@ -567,7 +567,9 @@ fn datagrams_fill_the_mtu_and_never_pass_it() {
                 } else {
                     TemplateDialect::Ipfix
                 };
-                let v6 = elements::template_fields(&all_fields(), dialect, Family::V6).unwrap();
+                let v6 = elements::template_fields(&all_fields(), dialect, Family::V6)
+                    .unwrap()
+                    .0;
                 let sampler = announce::sampler_field(dialect);
                 4 + v6
                     .iter()
