@@ -1,17 +1,26 @@
 //! The main cache as the packet loop uses it: one `Meter` on the loop's thread, or shards on threads of
 //! their own (`--threads N`).
+//!
+//! With shards, the pipeline (routing table, aggregation caches, export, NDJSON) runs on a thread of its
+//! own too, fed by the shards: on the loop's thread it took half of the loop's time, and the loop, which
+//! also reads and parses every packet, held the shards back. The pipeline sits behind a mutex that the
+//! loop takes only to read its counters (reports, `/metrics`), never while it waits for a shard: a shard
+//! may be waiting for the pipeline.
 
 use std::io;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread::JoinHandle;
 
-use weir_flow::FlowRecord;
+use anyhow::Context as _;
+use crossbeam_channel::{Receiver, bounded};
 use weir_meter::cache::CacheConfig;
 use weir_meter::meter::{Meter, MeterStats};
 use weir_meter::packet::Packet;
 use weir_meter::sampling::Sampling;
 use weir_meter::stats::show_entries;
 
-use super::pipeline::Pipeline;
-use super::shards::Shards;
+use super::pipeline::{Pipeline, lock};
+use super::shards::{Expired, Shards};
 
 /// The main cache.
 #[derive(Debug)]
@@ -24,34 +33,47 @@ pub enum MainCache {
     Sharded {
         /// The shards.
         shards: Shards,
-        /// First packet's time (the export uptime's zero) and the latest time seen.
-        start_ns: Option<u64>,
+        /// First packet's time (the export uptime's zero), shared with the pipeline's thread.
+        start_ns: Arc<OnceLock<u64>>,
         /// The latest packet or tick time.
         now_ns: u64,
-        /// Flows the shards expired, on their way to the pipeline.
-        expired: Vec<FlowRecord>,
+        /// The pipeline's thread, when anything takes flows.
+        pipeline: Option<JoinHandle<io::Result<()>>>,
     },
 }
 
 impl MainCache {
-    /// A cache of `threads` shards (one: no threads); `records`: whether expired flows become records
-    /// for the pipeline, or are only counted (see `Meter::keep_records`).
+    /// A cache of `threads` shards (one: no threads) whose expired flows go to `pipeline`; when the
+    /// pipeline takes no flows, they are only counted (see `Meter::keep_records`).
     pub fn new(
         threads: usize,
         config: CacheConfig,
         sampling: Sampling,
-        records: bool,
+        pipeline: &Arc<Mutex<Pipeline>>,
     ) -> anyhow::Result<Self> {
+        let records = lock(pipeline).wants_flows();
         if threads <= 1 {
             let mut meter = Meter::new(config, sampling)?;
             meter.keep_records(records);
             return Ok(MainCache::One(meter));
         }
+        let start_ns = Arc::new(OnceLock::new());
+        let (tx, rx) = bounded(4 * threads);
+        let thread = if records {
+            let (pipeline, start_ns) = (Arc::clone(pipeline), Arc::clone(&start_ns));
+            let thread = std::thread::Builder::new()
+                .name("probe-pipeline".into())
+                .spawn(move || feed(&pipeline, &start_ns, &rx))
+                .context("cannot start the pipeline's thread")?;
+            Some(thread)
+        } else {
+            None
+        };
         Ok(MainCache::Sharded {
-            shards: Shards::start(threads, config, sampling, records)?,
-            start_ns: None,
+            shards: Shards::start(threads, config, sampling, records.then_some(tx))?,
+            start_ns,
             now_ns: 0,
-            expired: Vec::new(),
+            pipeline: thread,
         })
     }
 
@@ -66,7 +88,7 @@ impl MainCache {
                 now_ns,
                 ..
             } => {
-                start_ns.get_or_insert(p.ts_ns);
+                start_ns.get_or_init(|| p.ts_ns);
                 *now_ns = (*now_ns).max(p.ts_ns);
                 shards.packet(p);
             }
@@ -83,29 +105,25 @@ impl MainCache {
                 now_ns,
                 ..
             } => {
-                start_ns.get_or_insert(now);
+                start_ns.get_or_init(|| now);
                 *now_ns = (*now_ns).max(now);
                 shards.tick(*now_ns);
             }
         }
     }
 
-    /// Hands the flows expired so far to the pipeline.
-    pub fn hand_over(&mut self, pipeline: &mut Pipeline) -> io::Result<()> {
+    /// Hands the flows expired so far to the pipeline. With shards, they go on their own; this reports
+    /// the error that stopped the pipeline's thread, if it has stopped.
+    pub fn hand_over(&mut self, pipeline: &Mutex<Pipeline>) -> io::Result<()> {
         match self {
             MainCache::One(m) => {
                 let (start, now) = (m.start_ns().unwrap_or(0), m.now_ns());
-                pipeline.take(m.expired(), start, now)
+                lock(pipeline).take(m.expired(), start, now)
             }
-            MainCache::Sharded {
-                shards,
-                start_ns,
-                now_ns,
-                expired,
-            } => {
-                shards.take_expired(expired);
-                pipeline.take(expired, start_ns.unwrap_or(0), *now_ns)
-            }
+            MainCache::Sharded { pipeline: thread, .. } => match thread.take_if(|t| t.is_finished()) {
+                Some(t) => joined(t),
+                None => Ok(()),
+            },
         }
     }
 
@@ -131,37 +149,48 @@ impl MainCache {
 
     /// Expires every flow into the pipeline, lets the pipeline send everything, and gives the final
     /// statistics.
-    pub fn finish(self, pipeline: &mut Pipeline) -> anyhow::Result<MeterStats> {
+    pub fn finish(self, pipeline: &Mutex<Pipeline>) -> anyhow::Result<MeterStats> {
         match self {
             MainCache::One(mut m) => {
                 let (start, now) = (m.start_ns().unwrap_or(0), m.now_ns());
+                let mut pipeline = lock(pipeline);
                 m.flush_with(|expired| pipeline.take(expired, start, now))?;
                 pipeline.finish(start, now)?;
                 Ok(m.stats())
             }
             MainCache::Sharded {
                 shards,
-                start_ns,
                 now_ns,
-                mut expired,
+                pipeline: thread,
+                ..
             } => {
-                let meters = shards.finish(&mut expired)?;
-                let (start, now) = (start_ns.unwrap_or(0), now_ns);
-                pipeline.take(&mut expired, start, now)?;
-                let mut stats: Option<MeterStats> = None;
-                for mut m in meters {
-                    // Each shard's last packet may be older than the loop's clock: flush on the loop's.
-                    m.tick(now);
-                    m.flush_with(|expired| pipeline.take(expired, start, now))?;
-                    let s = m.stats();
-                    match &mut stats {
-                        Some(total) => total.merge(&s),
-                        None => stats = Some(s),
-                    }
+                // The shards send their last flows and stop; then the pipeline's thread sends everything.
+                let stats = shards.finish(now_ns)?;
+                if let Some(t) = thread {
+                    joined(t)?;
                 }
-                pipeline.finish(start, now)?;
-                stats.ok_or_else(|| anyhow::anyhow!("no shard"))
+                Ok(stats)
             }
         }
     }
+}
+
+/// The pipeline's thread: takes the shards' flows until every shard has stopped, then lets the pipeline
+/// send everything. A pipeline error (the NDJSON output failing) stops it, and the shards with it.
+fn feed(pipeline: &Mutex<Pipeline>, start_ns: &OnceLock<u64>, expired: &Receiver<Expired>) -> io::Result<()> {
+    let mut now = 0;
+    for mut batch in expired {
+        now = now.max(batch.now_ns);
+        let start = start_ns.get().copied().unwrap_or(now);
+        lock(pipeline).take(&mut batch.flows, start, now)?;
+    }
+    let start = start_ns.get().copied().unwrap_or(now);
+    lock(pipeline).finish(start, now)
+}
+
+/// The pipeline thread's result.
+fn joined(thread: JoinHandle<io::Result<()>>) -> io::Result<()> {
+    thread
+        .join()
+        .unwrap_or_else(|_| Err(io::Error::other("the pipeline's thread panicked")))
 }

@@ -5,8 +5,8 @@
 //! over a channel and the loop writes it between two batches of packets.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -20,7 +20,7 @@ use weir_meter::stats::show_cache;
 
 use super::cache::MainCache;
 use super::input::PacketSource;
-use super::pipeline::Pipeline;
+use super::pipeline::{Pipeline, lock};
 use super::report;
 use crate::exposition::CONTENT_TYPE;
 
@@ -49,15 +49,16 @@ const ANSWER_WITHIN: Duration = Duration::from_secs(5);
 
 impl Server {
     /// Writes the pages asked for since the last call.
-    pub fn answer(&self, cache: &mut MainCache, pipeline: &Pipeline, source: &mut PacketSource) {
+    pub fn answer(&self, cache: &mut MainCache, pipeline: &Mutex<Pipeline>, source: &mut PacketSource) {
         while let Ok(request) = self.requests.try_recv() {
+            // The statistics first: with shards they are asked of threads that may wait for the pipeline.
             let page = match (request.page, cache.stats()) {
                 (_, None) => "the cache's threads have stopped\n".to_owned(),
                 (Page::Cache, Some(stats)) => show_cache(&stats),
                 (Page::Verbose, Some(_)) => cache
                     .entries()
                     .unwrap_or_else(|| "the entries are listed with --threads 1 only\n".to_owned()),
-                (Page::Metrics, Some(stats)) => report::metrics(&stats, pipeline, &source.stats()),
+                (Page::Metrics, Some(stats)) => report::metrics(&stats, &lock(pipeline), &source.stats()),
             };
             let _ = request.reply.send(page);
         }

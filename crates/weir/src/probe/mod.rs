@@ -18,8 +18,8 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context as _;
 use clap::Args;
@@ -37,7 +37,7 @@ use cache::MainCache;
 use destinations::Destinations;
 use input::{InputArgs, Next, PacketSource};
 use options::{AggregateSpec, Format, duration};
-use pipeline::{Aggregation, Pipeline, Stream};
+use pipeline::{Aggregation, Pipeline, Stream, lock};
 
 /// Arguments of `weir probe`.
 #[derive(Debug, Args)]
@@ -167,7 +167,7 @@ fn export_format(format: Format, scheme: Option<weir_meter::aggregate::Scheme>) 
 }
 
 /// Builds every part from the arguments, refusing bad settings before the first packet.
-fn build(args: &ProbeArgs) -> anyhow::Result<(MainCache, Pipeline)> {
+fn build(args: &ProbeArgs) -> anyhow::Result<(MainCache, Arc<Mutex<Pipeline>>)> {
     args.cache_config().validate().context("main cache")?;
     anyhow::ensure!(
         args.format != Format::V8,
@@ -208,14 +208,12 @@ fn build(args: &ProbeArgs) -> anyhow::Result<(MainCache, Pipeline)> {
             Some(Box::new(BufWriter::with_capacity(1 << 20, file)))
         }
     };
-    let pipeline = Pipeline::new(routes, main, aggregations, output);
-    // With nowhere to send flows, the cache only counts them.
-    let records = pipeline.wants_flows();
+    let pipeline = Arc::new(Mutex::new(Pipeline::new(routes, main, aggregations, output)));
     let meter = MainCache::new(
         usize::from(args.threads),
         args.cache_config(),
         args.sampling,
-        records,
+        &pipeline,
     )
     .context("main cache")?;
     Ok((meter, pipeline))
@@ -226,7 +224,7 @@ const HANDOVER: u32 = 4096;
 
 /// Runs the probe until the capture file ends or the probe is stopped.
 pub fn run(args: &ProbeArgs) -> anyhow::Result<()> {
-    let (mut cache, mut pipeline) = build(args)?;
+    let (mut cache, pipeline) = build(args)?;
     let mut source = PacketSource::open(&args.input)?;
     let stop = Arc::new(AtomicBool::new(false));
     let server = http::start(args.http, Arc::clone(&stop))?;
@@ -251,7 +249,7 @@ pub fn run(args: &ProbeArgs) -> anyhow::Result<()> {
             Next::End => break Ok(()),
         }
         since_handover = 0;
-        cache.hand_over(&mut pipeline)?;
+        cache.hand_over(&pipeline)?;
         if let Some(server) = &server {
             server.answer(&mut cache, &pipeline, &mut source);
         }
@@ -267,10 +265,15 @@ pub fn run(args: &ProbeArgs) -> anyhow::Result<()> {
             None => tracing::warn!("--verbose lists the cache of one thread only; run with --threads 1"),
         }
     }
-    let stats = cache.finish(&mut pipeline)?;
+    let stats = cache.finish(&pipeline)?;
     if args.stats {
         write!(out, "{}", show_cache(&stats))?;
     }
-    report::summary(&mut io::stderr().lock(), &stats, &pipeline, &source.stats())?;
+    report::summary(
+        &mut io::stderr().lock(),
+        &stats,
+        &lock(&pipeline),
+        &source.stats(),
+    )?;
     result.map_err(anyhow::Error::from)
 }

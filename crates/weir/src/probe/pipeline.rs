@@ -6,6 +6,7 @@
 //! uptime's zero); their settings are checked before, when the probe starts.
 
 use std::io::Write;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use weir_flow::{FlowBatch, FlowRecord};
 use weir_meter::aggregate::{AggregateCounters, AggregationCache};
@@ -139,6 +140,12 @@ impl std::fmt::Debug for Pipeline {
             .field("output", &self.output.is_some())
             .finish_non_exhaustive()
     }
+}
+
+/// The pipeline, locked. A panic on the pipeline's thread is reported when the thread is joined; what
+/// the pipeline counted until then can still be read.
+pub fn lock(pipeline: &Mutex<Pipeline>) -> MutexGuard<'_, Pipeline> {
+    pipeline.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// How often, on the packets' clock, aggregation caches age and exporters check their timers.

@@ -1,6 +1,6 @@
 //! The main cache split across threads: the packet loop parses packets and hands each to the shard its
 //! flow key hashes to, in batches; every shard is a `Meter` of its own (with its share of the entries),
-//! and the flows they expire come back to the packet loop for the pipeline, which stays single.
+//! and sends the flows it expires, with its clock, to the pipeline's thread (see `cache`).
 //!
 //! Sharding by key keeps every packet of a flow in one cache, so the flows are those of one big cache. What
 //! differs: each shard ages on its own packets' clock (and on the loop's ticks), and deterministic sampling
@@ -8,11 +8,9 @@
 
 use std::thread::JoinHandle;
 
-use std::time::Duration;
-
 use anyhow::Context as _;
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Select, Sender, TrySendError, bounded};
+use crossbeam_channel::{Receiver, Sender, bounded};
 use weir_flow::FlowRecord;
 use weir_meter::cache::{CacheConfig, KeyField, KeySet};
 use weir_meter::meter::{Meter, MeterStats};
@@ -21,6 +19,16 @@ use weir_meter::sampling::Sampling;
 
 /// Packets sent to a shard at once.
 const BATCH: usize = 256;
+
+/// Flows a shard expired, and its clock then (nanoseconds since the epoch, the packets' clock). A tick
+/// sends one even without flows, so that the pipeline's timers run while no flow expires.
+#[derive(Debug)]
+pub struct Expired {
+    /// The flows.
+    pub flows: Vec<FlowRecord>,
+    /// The shard's clock.
+    pub now_ns: u64,
+}
 
 /// What the packet loop asks of a shard.
 #[derive(Debug)]
@@ -38,32 +46,33 @@ pub struct Shards {
     key: KeySet,
     work: Vec<Sender<Work>>,
     pending: Vec<Vec<Packet>>,
-    expired: Receiver<Vec<FlowRecord>>,
-    /// Flows taken from the shards while waiting to hand them work, until `take_expired`.
-    collected: Vec<FlowRecord>,
     threads: Vec<JoinHandle<Meter>>,
 }
 
 impl Shards {
-    /// `n` shards, each a meter with `config.entries / n` entries; `records`: whether expired flows
-    /// become records (see `Meter::keep_records`).
-    pub fn start(n: usize, config: CacheConfig, sampling: Sampling, records: bool) -> anyhow::Result<Self> {
+    /// `n` shards, each a meter with `config.entries / n` entries. With `expired`, expired flows become
+    /// records and go there; without, they are only counted (see `Meter::keep_records`).
+    pub fn start(
+        n: usize,
+        config: CacheConfig,
+        sampling: Sampling,
+        expired: Option<Sender<Expired>>,
+    ) -> anyhow::Result<Self> {
         let per_shard = CacheConfig {
             entries: config.entries.div_ceil(n),
             ..config
         };
-        let (expired_tx, expired) = bounded(4 * n);
         let mut work = Vec::with_capacity(n);
         let mut threads = Vec::with_capacity(n);
         for i in 0..n {
             let mut meter = Meter::new(per_shard, sampling).context("main cache")?;
-            meter.keep_records(records);
+            meter.keep_records(expired.is_some());
             let (tx, rx) = bounded::<Work>(8);
-            let out = expired_tx.clone();
+            let out = expired.clone();
             let thread = std::thread::Builder::new()
                 .name(format!("probe-shard-{i}"))
                 .spawn(move || {
-                    shard(&mut meter, &rx, &out);
+                    shard(&mut meter, &rx, out.as_ref());
                     meter
                 })
                 .context("cannot start a shard thread")?;
@@ -74,8 +83,6 @@ impl Shards {
             key: config.key,
             work,
             pending: vec![Vec::with_capacity(BATCH); n],
-            expired,
-            collected: Vec::new(),
             threads,
         })
     }
@@ -91,31 +98,10 @@ impl Shards {
         }
     }
 
-    /// Gives `work` to shard `i`. While the shard's queue is full, the flows shards expire are taken in,
-    /// so a shard waiting to hand over its flows never waits for a loop that waits for it. The loop
-    /// sleeps until either can go on: a shard that expires nothing (no records kept) never sends, so
-    /// waiting for its flows with a timeout would idle the loop for the timeout each time.
+    /// Gives `work` to shard `i`, waiting for room in its queue. A shard that is gone has panicked;
+    /// `finish` reports it.
     fn send(&mut self, i: usize, work: Work) {
-        let work = match self.work[i].try_send(work) {
-            Ok(()) | Err(TrySendError::Disconnected(_)) => return,
-            Err(TrySendError::Full(work)) => work,
-        };
-        let mut work = Some(work);
-        while let Some(w) = work.take() {
-            let mut select = Select::new();
-            let to_shard = select.send(&self.work[i]);
-            select.recv(&self.expired);
-            let op = select.select();
-            if op.index() == to_shard {
-                // A shard that is gone has panicked; `finish` reports it.
-                let _ = op.send(&self.work[i], w);
-            } else {
-                work = Some(w);
-                if let Ok(flows) = op.recv(&self.expired) {
-                    self.collected.extend_from_slice(&flows);
-                }
-            }
-        }
+        let _ = self.work[i].send(work);
     }
 
     /// Sends every held packet.
@@ -136,32 +122,15 @@ impl Shards {
         }
     }
 
-    /// Appends the flows the shards have expired so far to `out`.
-    pub fn take_expired(&mut self, out: &mut Vec<FlowRecord>) {
-        out.append(&mut self.collected);
-        while let Ok(flows) = self.expired.try_recv() {
-            out.extend_from_slice(&flows);
-        }
-    }
-
-    /// The shards' statistics, merged, once they have counted every packet handed over.
+    /// The shards' statistics, merged, once they have counted every packet handed over; `None` if a
+    /// shard has stopped.
     pub fn stats(&mut self) -> Option<MeterStats> {
         self.send_pending();
         let mut merged: Option<MeterStats> = None;
         for i in 0..self.work.len() {
             let (tx, rx) = bounded(1);
             self.send(i, Work::Stats(tx));
-            let stats = loop {
-                match rx.recv_timeout(Duration::from_millis(1)) {
-                    Ok(stats) => break stats,
-                    Err(RecvTimeoutError::Disconnected) => return None,
-                    Err(RecvTimeoutError::Timeout) => {
-                        while let Ok(flows) = self.expired.try_recv() {
-                            self.collected.extend_from_slice(&flows);
-                        }
-                    }
-                }
-            };
+            let stats = rx.recv().ok()?;
             match &mut merged {
                 Some(m) => m.merge(&stats),
                 None => merged = Some(stats),
@@ -170,35 +139,32 @@ impl Shards {
         merged
     }
 
-    /// Sends what is held, stops the shards, and gives back their meters (with their flows still in
-    /// the cache) after collecting every expired flow into `out`.
-    pub fn finish(mut self, out: &mut Vec<FlowRecord>) -> anyhow::Result<Vec<Meter>> {
-        self.send_pending();
+    /// Sends what is held, moves the clocks to `now_ns`, and stops the shards: each expires every flow
+    /// it holds, sends them on, and stops. Gives their final statistics, merged.
+    pub fn finish(mut self, now_ns: u64) -> anyhow::Result<MeterStats> {
+        self.tick(now_ns);
         self.work.clear();
-        out.append(&mut self.collected);
-        let mut meters = Vec::with_capacity(self.threads.len());
+        let mut merged: Option<MeterStats> = None;
         for thread in self.threads {
-            while !thread.is_finished() {
-                if let Ok(flows) = self.expired.recv_timeout(Duration::from_millis(10)) {
-                    out.extend_from_slice(&flows);
-                }
+            let mut meter = thread
+                .join()
+                .map_err(|_| anyhow::anyhow!("a shard thread panicked"))?;
+            let stats = meter.stats();
+            match &mut merged {
+                Some(m) => m.merge(&stats),
+                None => merged = Some(stats),
             }
-            meters.push(
-                thread
-                    .join()
-                    .map_err(|_| anyhow::anyhow!("a shard thread panicked"))?,
-            );
         }
-        while let Ok(flows) = self.expired.try_recv() {
-            out.extend_from_slice(&flows);
-        }
-        Ok(meters)
+        merged.ok_or_else(|| anyhow::anyhow!("no shard"))
     }
 }
 
-/// One shard's loop, until the packet loop hangs up.
-fn shard(meter: &mut Meter, work: &Receiver<Work>, expired: &Sender<Vec<FlowRecord>>) {
+/// One shard's loop, until the packet loop hangs up; then every flow left is expired and sent on.
+fn shard(meter: &mut Meter, work: &Receiver<Work>, expired: Option<&Sender<Expired>>) {
+    let send =
+        |flows: Vec<FlowRecord>, now_ns| expired.is_none_or(|tx| tx.send(Expired { flows, now_ns }).is_ok());
     for w in work {
+        let tick = matches!(w, Work::Tick(_));
         match w {
             Work::Packets(packets) => {
                 for p in &packets {
@@ -210,13 +176,21 @@ fn shard(meter: &mut Meter, work: &Receiver<Work>, expired: &Sender<Vec<FlowReco
                 let _ = reply.send(meter.stats());
             }
         }
-        if !meter.expired().is_empty() {
+        if expired.is_some() && (tick || !meter.expired().is_empty()) {
             let flows = std::mem::take(meter.expired());
-            if expired.send(flows).is_err() {
+            if !send(flows, meter.now_ns()) {
                 return;
             }
         }
     }
+    let now = meter.now_ns();
+    let _ = meter.flush_with(|flows| {
+        if send(std::mem::take(flows), now) {
+            Ok(())
+        } else {
+            Err(())
+        }
+    });
 }
 
 /// The shard of a packet: a hash of the fields of its key, so every packet of a flow goes to one shard.
@@ -305,54 +279,57 @@ mod tests {
     }
 
     #[test]
-    fn shards_without_records_count_every_flow_and_send_none_back() {
+    fn shards_without_records_count_every_flow() {
         let config = CacheConfig {
             entries: 4096,
             ..CacheConfig::default()
         };
-        let mut shards = Shards::start(2, config, Sampling::Off, false).unwrap();
-        // Far more batches than the shards' queues hold, so the loop waits on full queues that no
-        // expired flow ever wakes it from.
+        let mut shards = Shards::start(2, config, Sampling::Off, None).unwrap();
+        // Far more batches than the shards' queues hold.
         for i in 0..200_000u64 {
             let rec = tcp((i % 200) as u8, 1000 + (i / 200 % 10) as u16);
             shards.packet(&packet(1_000_000_000 + i * 1000, &rec));
         }
         let stats = shards.stats().unwrap();
         assert_eq!(stats.counters.packets, 200_000);
-        let mut back = Vec::new();
-        let meters = shards.finish(&mut back).unwrap();
-        let mut flows = 0;
-        for mut m in meters {
-            m.flush();
-            assert!(m.expired().is_empty());
-            flows += m.stats().v4.counters.expired();
-        }
-        assert!(back.is_empty());
-        assert_eq!(flows, 2000);
+        let last = 1_000_000_000 + 200_000 * 1000;
+        let stats = shards.finish(last).unwrap();
+        assert_eq!(stats.v4.counters.expired(), 2000, "every flow expired at the end");
     }
 
     #[test]
-    fn shards_meter_like_one_cache() {
+    fn shards_meter_like_one_cache_and_send_every_flow_on() {
         let config = CacheConfig {
             entries: 4096,
             ..CacheConfig::default()
         };
         let mut one = Meter::new(config, Sampling::Off).unwrap();
-        let mut shards = Shards::start(3, config, Sampling::Off, true).unwrap();
+        let (tx, rx) = bounded(4);
+        let mut shards = Shards::start(3, config, Sampling::Off, Some(tx)).unwrap();
+        // The pipeline's side: takes what the shards send, as it comes.
+        let taker = std::thread::spawn(move || {
+            let mut flows = Vec::new();
+            let mut clock = 0;
+            for batch in rx {
+                clock = clock.max(batch.now_ns);
+                flows.extend(batch.flows);
+            }
+            (flows, clock)
+        });
+        let mut last = 0;
         for i in 0..3000u64 {
             let rec = tcp((i % 50) as u8, 1000 + (i % 7) as u16);
             let p = packet(1_000_000_000 * (1 + i / 100), &rec);
+            last = p.ts_ns;
             one.packet(&p);
             shards.packet(&p);
         }
         let stats = shards.stats().unwrap();
         assert_eq!(stats.counters.packets, 3000);
-        let mut sharded = Vec::new();
-        let meters = shards.finish(&mut sharded).unwrap();
-        for mut m in meters {
-            m.flush();
-            sharded.append(m.expired());
-        }
+        shards.finish(last + 5).unwrap();
+        let (mut sharded, clock) = taker.join().unwrap();
+        assert_eq!(clock, last + 5, "the last flows go on at the loop's clock");
+        one.tick(last + 5);
         one.flush();
         let mut single = std::mem::take(one.expired());
         let order = |f: &FlowRecord| (f.src_addr, f.src_port, f.flow_start);
