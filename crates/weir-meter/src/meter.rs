@@ -318,6 +318,13 @@ impl Meter {
         &mut self.expired
     }
 
+    /// [`expired`](Self::expired), and the clock once the packets waiting for their entries are counted:
+    /// [`now_ns`](Self::now_ns) read before may be behind the last flows' ends.
+    pub fn expired_at(&mut self) -> (&mut Vec<FlowRecord>, u64) {
+        self.drain();
+        (&mut self.expired, self.now_ns)
+    }
+
     /// The packet clock: the latest packet or tick time.
     pub fn now_ns(&self) -> u64 {
         self.now_ns

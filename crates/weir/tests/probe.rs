@@ -1,5 +1,6 @@
-//! `weir probe` end to end: packets from a capture file into flows, exported over UDP into `weir serve`,
-//! checked against the capture's own counts and against softflowd on the same file.
+//! `weir probe` end to end: packets from a capture file into flows, exported over UDP into `weir serve`
+//! or handed to one in the same process (`--serve`), checked against the capture's own counts and against
+//! softflowd on the same file.
 
 #![allow(clippy::unwrap_used)]
 
@@ -163,6 +164,90 @@ fn exported_flows_add_up_to_the_packets_and_bytes_of_the_capture() {
     // NetFlow v5 carries IPv4 only: the IPv6 flows are skipped (and counted), the rest arrive whole.
     let (collected, _) = probe_through_serve(&dir, &pcap, "v5", &[]);
     assert_eq!(totals(&collected), v4);
+}
+
+#[test]
+fn flows_handed_to_a_collector_in_the_process_are_stored_whole() {
+    let dir = TempDir::new("probe-serve");
+    let pcap = capture(&dir, 40_000, 300, 4);
+    for threads in ["1", "2"] {
+        handed_to_a_collector(&TempDir::new(&format!("probe-serve-{threads}")), &pcap, threads);
+    }
+}
+
+/// Runs the probe on `pcap` with a collector in its process, and checks what the collector stored.
+fn handed_to_a_collector(dir: &TempDir, pcap: &str, threads: &str) {
+    let (all, _) = pcap_totals(pcap);
+    let (data, copy, direct) = (
+        dir.path("data"),
+        dir.path("delivered.ndjson"),
+        dir.path("direct.ndjson"),
+    );
+    let config = dir.path("weir.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[collector]\nlisten = [\"127.0.0.1:0\"]\nlisten_tcp = []\n[http]\nenabled = false\n\
+             [store]\ndir = \"{data}\"\n[output]\nndjson = \"{copy}\"\n"
+        ),
+    )
+    .unwrap();
+    let out = run(&[
+        "probe",
+        "--read",
+        pcap,
+        "--threads",
+        threads,
+        "--serve",
+        "--serve-config",
+        &config,
+        "--output",
+        &direct,
+        "--source-id",
+        "7",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("WARN") && !stderr.contains("ERROR"), "{stderr}");
+    let direct = flows(&std::fs::read(&direct).unwrap());
+    assert!(
+        stderr.contains(&format!(
+            "{} flows handed to the collector in this process",
+            direct.len()
+        )),
+        "{stderr}"
+    );
+    // The collector's own copy of what it stored: every flow, from the probe's address and domain,
+    // received when it expired on the packets' clock.
+    let delivered = flows(&std::fs::read(&copy).unwrap());
+    assert_eq!(totals(&delivered), all, "--threads {threads}");
+    assert_eq!(per_tuple(&delivered), per_tuple(&direct));
+    for f in &delivered {
+        assert_eq!(f["exporter_addr"], "127.0.0.1", "{f}");
+        assert_eq!(f["observation_domain"], 7, "{f}");
+        assert!(f["time_received"].as_str() >= f["flow_end"].as_str(), "{f}");
+    }
+    // And the store has them, whatever the capture's date.
+    let out = run(&[
+        "query",
+        "--data",
+        &data,
+        "--summary",
+        "--format",
+        "json",
+        "--from",
+        "2000-01-01T00:00:00Z",
+        "--to",
+        "2100-01-01T00:00:00Z",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows = flows(&out.stdout);
+    let stored = rows.iter().find(|r| r["exporter_addr"] == "127.0.0.1").unwrap();
+    assert_eq!(
+        (stored["packets"].as_u64(), stored["bytes"].as_u64()),
+        (Some(all.0), Some(all.1))
+    );
+    assert_eq!(stored["flows"].as_u64(), Some(direct.len() as u64));
 }
 
 #[test]

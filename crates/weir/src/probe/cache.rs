@@ -43,15 +43,15 @@ pub enum MainCache {
 }
 
 impl MainCache {
-    /// A cache of `threads` shards (one: no threads) whose expired flows go to `pipeline`; when the
-    /// pipeline takes no flows, they are only counted (see `Meter::keep_records`).
+    /// A cache of `threads` shards (one: no threads) whose expired flows go to `pipeline`; without
+    /// `records` they are only counted (see `Meter::keep_records`).
     pub fn new(
         threads: usize,
         config: CacheConfig,
         sampling: Sampling,
+        records: bool,
         pipeline: &Arc<Mutex<Pipeline>>,
     ) -> anyhow::Result<Self> {
-        let records = lock(pipeline).wants_flows();
         if threads <= 1 {
             let mut meter = Meter::new(config, sampling)?;
             meter.keep_records(records);
@@ -117,8 +117,9 @@ impl MainCache {
     pub fn hand_over(&mut self, pipeline: &Mutex<Pipeline>) -> io::Result<()> {
         match self {
             MainCache::One(m) => {
-                let (start, now) = (m.start_ns().unwrap_or(0), m.now_ns());
-                lock(pipeline).take(m.expired(), start, now)
+                let start = m.start_ns().unwrap_or(0);
+                let (expired, now) = m.expired_at();
+                lock(pipeline).take(expired, start, now)
             }
             MainCache::Sharded { pipeline: thread, .. } => match thread.take_if(|t| t.is_finished()) {
                 Some(t) => joined(t),
@@ -152,7 +153,8 @@ impl MainCache {
     pub fn finish(self, pipeline: &Mutex<Pipeline>) -> anyhow::Result<MeterStats> {
         match self {
             MainCache::One(mut m) => {
-                let (start, now) = (m.start_ns().unwrap_or(0), m.now_ns());
+                let start = m.start_ns().unwrap_or(0);
+                let (_, now) = m.expired_at();
                 let mut pipeline = lock(pipeline);
                 m.flush_with(|expired| pipeline.take(expired, start, now))?;
                 pipeline.finish(start, now)?;

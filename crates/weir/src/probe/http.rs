@@ -65,8 +65,13 @@ impl Server {
     }
 }
 
-/// Starts the side thread: signals set `stop`; with `addr`, the HTTP server runs too.
-pub fn start(addr: Option<SocketAddr>, stop: Arc<AtomicBool>) -> anyhow::Result<Option<Server>> {
+/// Starts the side thread: with `signals`, SIGINT and SIGTERM set `stop` (else whoever catches them
+/// does); with `addr`, the HTTP server runs too.
+pub fn start(
+    addr: Option<SocketAddr>,
+    stop: Arc<AtomicBool>,
+    signals: bool,
+) -> anyhow::Result<Option<Server>> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -99,8 +104,12 @@ pub fn start(addr: Option<SocketAddr>, stop: Arc<AtomicBool>) -> anyhow::Result<
                         }
                     });
                 }
-                stopped().await;
-                stop.store(true, Ordering::Relaxed);
+                if signals {
+                    stopped().await;
+                    stop.store(true, Ordering::Relaxed);
+                } else {
+                    std::future::pending::<()>().await;
+                }
             });
         })
         .context("cannot start the side thread")?;

@@ -4,6 +4,12 @@
 //! (`weir_meter::meter`), and the flows it expires go through the routing table, the aggregation caches
 //! and the export streams ([`pipeline`]). `--stats` prints `show ip cache flow` at the end, `--verbose` the
 //! cache's entries first; while running, `--http` serves both and `/metrics`.
+//!
+//! With `--serve`, a collector (`weir serve`, with its store, API and web UI) runs in the same process and
+//! the main cache's flows go straight into its store's queue: no export datagram is made, no UDP socket
+//! can drop one, and a full queue holds the probe back instead of losing flows. The collector's settings
+//! come from `--serve-config` (or its defaults); a signal stops both, the probe first, and the end of a
+//! capture file stops the collector once every flow is in the store.
 
 mod cache;
 mod destinations;
@@ -16,10 +22,10 @@ mod shards;
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::Context as _;
 use clap::Args;
@@ -33,14 +39,15 @@ use weir_meter::routes::RoutingTable;
 use weir_meter::sampling::Sampling;
 use weir_meter::stats::show_cache;
 
+use crate::serve::{self, Listening, ServeArgs, StopBeside};
 use cache::MainCache;
 use destinations::Destinations;
 use input::{InputArgs, Next, PacketSource};
 use options::{AggregateSpec, Format, duration};
-use pipeline::{Aggregation, Pipeline, Stream, lock};
+use pipeline::{Aggregation, Delivery, Pipeline, Stream, lock};
 
 /// Arguments of `weir probe`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ProbeArgs {
     #[command(flatten)]
     input: InputArgs,
@@ -118,6 +125,15 @@ pub struct ProbeArgs {
     /// Serve `/cache`, `/cache/verbose` and `/metrics` on this address while running.
     #[arg(long, value_name = "ADDR")]
     http: Option<SocketAddr>,
+    /// Hand the main cache's flows straight to a collector started in this process (`weir serve`: its
+    /// store, API and web UI, and its own listeners), without export datagrams. Flows are stored at the
+    /// time they expired on the packets' clock, from the exporter `--export-source` (default 127.0.0.1)
+    /// with the observation domain `--source-id`.
+    #[arg(long)]
+    serve: bool,
+    /// The collector's settings file, as for `weir serve --config`. Default: `weir serve`'s defaults.
+    #[arg(long, value_name = "FILE", requires = "serve")]
+    serve_config: Option<PathBuf>,
 }
 
 impl ProbeArgs {
@@ -208,11 +224,16 @@ fn build(args: &ProbeArgs) -> anyhow::Result<(MainCache, Arc<Mutex<Pipeline>>)> 
             Some(Box::new(BufWriter::with_capacity(1 << 20, file)))
         }
     };
-    let pipeline = Arc::new(Mutex::new(Pipeline::new(routes, main, aggregations, output)));
+    let pipeline = Pipeline::new(routes, main, aggregations, output);
+    // With nowhere to send flows, the cache only counts them. The collector of `--serve` takes them, once
+    // it has started.
+    let records = pipeline.wants_flows() || args.serve;
+    let pipeline = Arc::new(Mutex::new(pipeline));
     let meter = MainCache::new(
         usize::from(args.threads),
         args.cache_config(),
         args.sampling,
+        records,
         &pipeline,
     )
     .context("main cache")?;
@@ -222,12 +243,74 @@ fn build(args: &ProbeArgs) -> anyhow::Result<(MainCache, Arc<Mutex<Pipeline>>)> 
 /// Packets between two hand-overs of expired flows to the pipeline.
 const HANDOVER: u32 = 4096;
 
-/// Runs the probe until the capture file ends or the probe is stopped.
+/// Runs the probe until the capture file ends or the probe is stopped; with `--serve`, beside a collector.
 pub fn run(args: &ProbeArgs) -> anyhow::Result<()> {
-    let (mut cache, pipeline) = build(args)?;
-    let mut source = PacketSource::open(&args.input)?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let server = http::start(args.http, Arc::clone(&stop))?;
+    if !args.serve {
+        let (cache, pipeline) = build(args)?;
+        let source = PacketSource::open(&args.input)?;
+        return meter(args, cache, &pipeline, source, Stop::OnSignal);
+    }
+    let serve = ServeArgs::with_config(args.serve_config.clone());
+    // Whatever can be refused is refused before the collector starts. The packet source stays on the
+    // thread that opens it (a live socket's ring is not `Send`): it is opened here to be checked, and
+    // again on the probe's thread.
+    let (cache, pipeline) = build(args)?;
+    drop(PacketSource::open(&args.input)?);
+    let exporter = args.export_source.unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    let args = args.clone();
+    let outcome: Arc<Mutex<Option<anyhow::Result<()>>>> = Arc::default();
+    let result = Arc::clone(&outcome);
+    serve::run_beside(
+        &serve,
+        move |listening: &Listening| -> anyhow::Result<StopBeside> {
+            let delivery = Delivery::new(listening.flows.clone(), exporter, args.source_id);
+            lock(&pipeline).deliver = Some(delivery);
+            let stop = Arc::new(AtomicBool::new(false));
+            let (finished, flag) = (Arc::clone(&listening.finished), Arc::clone(&stop));
+            let probe = std::thread::Builder::new()
+                .name("probe".into())
+                .spawn(move || {
+                    let r = PacketSource::open(&args.input)
+                        .map_err(anyhow::Error::from)
+                        .and_then(|source| meter(&args, cache, &pipeline, source, Stop::OnFlag(flag)));
+                    *result.lock().unwrap_or_else(PoisonError::into_inner) = Some(r);
+                    finished.notify_one();
+                })
+                .context("cannot start the probe's thread")?;
+            Ok(Box::new(move || {
+                stop.store(true, Ordering::Relaxed);
+                if probe.join().is_err() {
+                    tracing::error!("The probe's thread panicked.");
+                }
+            }))
+        },
+    )?;
+    let outcome = outcome.lock().unwrap_or_else(PoisonError::into_inner).take();
+    outcome.unwrap_or_else(|| Err(anyhow::anyhow!("the probe's thread panicked")))
+}
+
+/// What stops the packet loop besides the end of a capture file.
+enum Stop {
+    /// SIGINT or SIGTERM, caught by the probe.
+    OnSignal,
+    /// This flag, set by whoever catches the signals.
+    OnFlag(Arc<AtomicBool>),
+}
+
+/// The packet loop: reads `source` into `cache` until it ends or is stopped, then expires every flow into
+/// the pipeline and reports.
+fn meter(
+    args: &ProbeArgs,
+    mut cache: MainCache,
+    pipeline: &Arc<Mutex<Pipeline>>,
+    mut source: PacketSource,
+    stop: Stop,
+) -> anyhow::Result<()> {
+    let (stop, signals) = match stop {
+        Stop::OnSignal => (Arc::new(AtomicBool::new(false)), true),
+        Stop::OnFlag(flag) => (flag, false),
+    };
+    let server = http::start(args.http, Arc::clone(&stop), signals)?;
     let mut rec = FlowRecord::default();
     let mut since_handover = 0u32;
     let result = loop {
@@ -249,9 +332,9 @@ pub fn run(args: &ProbeArgs) -> anyhow::Result<()> {
             Next::End => break Ok(()),
         }
         since_handover = 0;
-        cache.hand_over(&pipeline)?;
+        cache.hand_over(pipeline)?;
         if let Some(server) = &server {
-            server.answer(&mut cache, &pipeline, &mut source);
+            server.answer(&mut cache, pipeline, &mut source);
         }
         if stop.load(Ordering::Relaxed) {
             break Ok(());
@@ -265,15 +348,10 @@ pub fn run(args: &ProbeArgs) -> anyhow::Result<()> {
             None => tracing::warn!("--verbose lists the cache of one thread only; run with --threads 1"),
         }
     }
-    let stats = cache.finish(&pipeline)?;
+    let stats = cache.finish(pipeline)?;
     if args.stats {
         write!(out, "{}", show_cache(&stats))?;
     }
-    report::summary(
-        &mut io::stderr().lock(),
-        &stats,
-        &lock(&pipeline),
-        &source.stats(),
-    )?;
+    report::summary(&mut io::stderr().lock(), &stats, &lock(pipeline), &source.stats())?;
     result.map_err(anyhow::Error::from)
 }

@@ -5,9 +5,12 @@
 //! it is read. Export streams are built when the first packet gives the probe its start time (their
 //! uptime's zero); their settings are checked before, when the probe starts.
 
-use std::io::Write;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+use std::io::{self, Write};
+use std::net::{IpAddr, Ipv6Addr};
+
+use crossbeam_channel::Sender;
 use weir_flow::{FlowBatch, FlowRecord};
 use weir_meter::aggregate::{AggregateCounters, AggregationCache};
 use weir_meter::export::{ExportConfig, ExportConfigError, ExportCounters, Exporter};
@@ -117,6 +120,53 @@ impl Aggregation {
     }
 }
 
+/// The main cache's flows handed to a collector in this process (`--serve`): into its store's queue as
+/// if decoded from an exporter's datagram, without one.
+#[derive(Debug)]
+pub struct Delivery {
+    flows: Sender<FlowBatch>,
+    /// The exporter and observation domain the flows are stored as coming from.
+    exporter: Ipv6Addr,
+    domain: u32,
+    /// Flows handed over.
+    pub delivered: u64,
+}
+
+impl Delivery {
+    /// Hands flows to `flows`, stored as exported by `exporter` in observation domain `domain`.
+    pub fn new(flows: Sender<FlowBatch>, exporter: IpAddr, domain: u32) -> Self {
+        let exporter = match exporter {
+            IpAddr::V4(a) => a.to_ipv6_mapped(),
+            IpAddr::V6(a) => a,
+        };
+        Delivery {
+            flows,
+            exporter,
+            domain,
+            delivered: 0,
+        }
+    }
+
+    /// Hands `flows` over, received at `now_ns` (when they expired, on the packets' clock), waiting while
+    /// the collector's queue is full.
+    fn send(&mut self, flows: &[FlowRecord], now_ns: u64) -> io::Result<()> {
+        let mut batch = FlowBatch::with_capacity(flows.len());
+        for f in flows {
+            batch.push(&FlowRecord {
+                time_received: now_ns,
+                exporter_addr: self.exporter,
+                observation_domain: self.domain,
+                ..*f
+            });
+        }
+        self.flows
+            .send(batch)
+            .map_err(|_| io::Error::other("the collector in this process has stopped taking flows"))?;
+        self.delivered += flows.len() as u64;
+        Ok(())
+    }
+}
+
 /// Everything expired flows pass through after the main cache.
 pub struct Pipeline {
     /// Masks, ASes and next hops for the flows, when a routing table was given.
@@ -128,6 +178,8 @@ pub struct Pipeline {
     /// Expired flows written as NDJSON, when asked for.
     pub output: Option<Box<dyn Write + Send>>,
     output_batch: FlowBatch,
+    /// The collector the flows go to, with `--serve`.
+    pub deliver: Option<Delivery>,
     /// When the ager of the aggregation caches and the exporters' timers last ran.
     last_tick_ns: u64,
 }
@@ -138,6 +190,7 @@ impl std::fmt::Debug for Pipeline {
             .field("main", &self.main)
             .field("aggregations", &self.aggregations)
             .field("output", &self.output.is_some())
+            .field("deliver", &self.deliver)
             .finish_non_exhaustive()
     }
 }
@@ -165,19 +218,23 @@ impl Pipeline {
             aggregations,
             output,
             output_batch: FlowBatch::new(),
+            deliver: None,
             last_tick_ns: 0,
         }
     }
 
-    /// Whether anything takes the main cache's flows: an export stream, an aggregation cache or the NDJSON
-    /// output. The routing table alone does not, as it only annotates flows for those.
+    /// Whether anything takes the main cache's flows: an export stream, an aggregation cache, the NDJSON
+    /// output or a collector. The routing table alone does not, as it only annotates flows for those.
     pub fn wants_flows(&self) -> bool {
-        !self.main.is_empty() || !self.aggregations.is_empty() || self.output.is_some()
+        !self.main.is_empty()
+            || !self.aggregations.is_empty()
+            || self.output.is_some()
+            || self.deliver.is_some()
     }
 
     /// Takes the flows the main cache expired (and clears them), at `now_ns` on the packets' clock, for a
     /// probe that started at `start_ns`.
-    pub fn take(&mut self, expired: &mut Vec<FlowRecord>, start_ns: u64, now_ns: u64) -> std::io::Result<()> {
+    pub fn take(&mut self, expired: &mut Vec<FlowRecord>, start_ns: u64, now_ns: u64) -> io::Result<()> {
         if let Some(routes) = &self.routes {
             expired.iter_mut().for_each(|f| routes.annotate(f));
         }
@@ -195,6 +252,11 @@ impl Pipeline {
             self.output_batch.clear();
             self.output_batch.extend(expired);
             write_ndjson(w, &self.output_batch)?;
+        }
+        if let Some(d) = &mut self.deliver
+            && !expired.is_empty()
+        {
+            d.send(expired, now_ns)?;
         }
         expired.clear();
         if now_ns >= self.last_tick_ns + TICK_NS {
@@ -214,7 +276,7 @@ impl Pipeline {
     }
 
     /// At the end: the aggregation caches give out everything, and every stream sends what it holds.
-    pub fn finish(&mut self, start_ns: u64, now_ns: u64) -> std::io::Result<()> {
+    pub fn finish(&mut self, start_ns: u64, now_ns: u64) -> io::Result<()> {
         for agg in &mut self.aggregations {
             agg.cache.flush(&mut agg.out);
             agg.export_out(start_ns, now_ns);

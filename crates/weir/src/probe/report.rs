@@ -63,6 +63,9 @@ pub fn summary(
             )?;
         }
     }
+    if let Some(d) = &pipeline.deliver {
+        writeln!(w, "{} flows handed to the collector in this process", d.delivered)?;
+    }
     Ok(())
 }
 
@@ -257,5 +260,13 @@ pub fn metrics(stats: &MeterStats, pipeline: &Pipeline, input: &InputStats) -> S
         "Datagrams that could not be sent, per destination.",
         &|d| d.errors(),
     );
+    if let Some(d) = &pipeline.deliver {
+        e.single(
+            "weir_probe_delivered_flows_total",
+            "counter",
+            "Flows handed to the collector in this process (--serve).",
+            d.delivered,
+        );
+    }
     e.into_string()
 }

@@ -183,7 +183,7 @@ fn shard(meter: &mut Meter, work: &Receiver<Work>, expired: Option<&Sender<Expir
             }
         }
     }
-    let now = meter.now_ns();
+    let (_, now) = meter.expired_at();
     let _ = meter.flush_with(|flows| {
         if send(std::mem::take(flows), now) {
             Ok(())

@@ -34,9 +34,10 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Args;
-use crossbeam_channel::bounded;
+use crossbeam_channel::{Sender, bounded};
 use tokio::signal::unix::{SignalKind, signal};
 use tracing::{info, warn};
+use weir_flow::FlowBatch;
 use weir_query::backend::Backend;
 use weir_query::plan::Table;
 use weir_store::engine::{Embedded, EngineConfig};
@@ -54,7 +55,7 @@ use sink::{Outputs, Sink, SinkStats};
 use tcp_listener::{Acceptor, ConnectionSlots, TcpStats};
 
 /// Arguments of `weir serve`.
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct ServeArgs {
     /// UDP address to receive export datagrams on; repeat for several. Any port takes NetFlow, IPFIX and
     /// sFlow alike. Default: 0.0.0.0:2055, 0.0.0.0:4739 and 0.0.0.0:6343.
@@ -105,6 +106,15 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
+    /// The defaults, laid over by the settings file `config` if given: what a collector started by
+    /// another command (`weir probe --serve`) runs with.
+    pub fn with_config(config: Option<PathBuf>) -> Self {
+        ServeArgs {
+            config,
+            ..ServeArgs::default()
+        }
+    }
+
     /// Keeps the store in `dir` unless `--data` or `--no-store` say otherwise (a store `--config` names
     /// included).
     pub fn default_data(&mut self, dir: &std::path::Path) {
@@ -208,14 +218,20 @@ pub struct Listening {
     pub http: Option<SocketAddr>,
     /// The collector's counters, where what runs beside adds its own.
     pub metrics: Arc<Metrics>,
+    /// The store's queue: flows sent here are stored as if decoded from a datagram, without one.
+    pub flows: Sender<FlowBatch>,
+    /// Notified when what runs beside has ended on its own (a capture file read to its end): the
+    /// collector then stops as on a signal.
+    pub finished: Arc<tokio::sync::Notify>,
 }
 
 /// Stops what runs beside the collector.
 pub type StopBeside = Box<dyn FnOnce()>;
 
-/// Runs `weir serve` with `beside` (`weir demo`'s exporters) started once every socket is bound and every
-/// thread runs, and stopped as soon as a signal comes, before the collector stops reading: what it sent
-/// is collected, and it sends nothing to closed sockets.
+/// Runs `weir serve` with `beside` (`weir demo`'s exporters, `weir probe --serve`'s probe) started once
+/// every socket is bound and every thread runs, and stopped as soon as a signal comes or it says it has
+/// finished, before the collector stops reading: what it sent is collected, and it sends nothing to closed
+/// sockets.
 pub fn run_beside(
     args: &ServeArgs,
     beside: impl FnOnce(&Listening) -> anyhow::Result<StopBeside>,
@@ -336,6 +352,7 @@ pub fn run_beside(
         shard_queues.push(tx);
         shard_views.push((rx, state));
     }
+    let beside_flows = sink_tx.clone();
     drop(sink_tx);
 
     let listener_stats: Vec<_> = listeners.iter().map(|l| l.stats.clone()).collect();
@@ -377,10 +394,13 @@ pub fn run_beside(
         beside: OnceLock::new(),
     });
     let (http_stop, http_stopped) = tokio::sync::oneshot::channel::<()>();
+    let finished = Arc::new(tokio::sync::Notify::new());
     let listening = Listening {
         udp: listener_stats.iter().map(|l| l.addr).collect(),
         http: http_listener.as_ref().and_then(|l| l.local_addr().ok()),
         metrics: metrics.clone(),
+        flows: beside_flows,
+        finished: finished.clone(),
     };
     let http_task = match http_listener {
         Some(listener) => {
@@ -394,16 +414,16 @@ pub fn run_beside(
     };
 
     let stop_beside = beside(&listening)?;
-    let signal_name = runtime.block_on(async {
+    // The sink stops once every sender of flows is gone: what runs beside keeps its own until stopped.
+    drop(listening);
+    let cause = runtime.block_on(async {
         tokio::select! {
             _ = sigterm.recv() => "SIGTERM",
             _ = sigint.recv() => "SIGINT",
+            _ = finished.notified() => "the end of the input",
         }
     });
-    info!(
-        signal = signal_name,
-        "Stopping: draining queues and flushing the output."
-    );
+    info!(cause, "Stopping: draining queues and flushing the output.");
     stop_beside();
     stop.store(true, Ordering::Relaxed);
     for h in readers.into_iter().chain(shards) {
