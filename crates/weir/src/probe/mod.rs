@@ -39,6 +39,8 @@ use weir_meter::routes::RoutingTable;
 use weir_meter::sampling::Sampling;
 use weir_meter::stats::show_cache;
 
+use crate::exposition::Exposition;
+use crate::serve::metrics::Beside;
 use crate::serve::{self, Listening, ServeArgs, StopBeside};
 use cache::MainCache;
 use destinations::Destinations;
@@ -265,6 +267,8 @@ pub fn run(args: &ProbeArgs) -> anyhow::Result<()> {
         move |listening: &Listening| -> anyhow::Result<StopBeside> {
             let delivery = Delivery::new(listening.flows.clone(), exporter, args.source_id);
             lock(&pipeline).deliver = Some(delivery);
+            let metrics = PipelineMetrics(Arc::clone(&pipeline));
+            let _ = listening.metrics.beside.set(Arc::new(metrics));
             let stop = Arc::new(AtomicBool::new(false));
             let (finished, flag) = (Arc::clone(&listening.finished), Arc::clone(&stop));
             let probe = std::thread::Builder::new()
@@ -287,6 +291,17 @@ pub fn run(args: &ProbeArgs) -> anyhow::Result<()> {
     )?;
     let outcome = outcome.lock().unwrap_or_else(PoisonError::into_inner).take();
     outcome.unwrap_or_else(|| Err(anyhow::anyhow!("the probe's thread panicked")))
+}
+
+/// The pipeline's counters in the collector's `/metrics` (`--serve`); the cache's are on the probe's own
+/// `--http`, since only the packet loop can read them.
+#[derive(Debug)]
+struct PipelineMetrics(Arc<Mutex<Pipeline>>);
+
+impl Beside for PipelineMetrics {
+    fn render(&self, e: &mut Exposition) {
+        report::render_pipeline(e, &lock(&self.0));
+    }
 }
 
 /// What stops the packet loop besides the end of a capture file.

@@ -289,3 +289,46 @@ impl Pipeline {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+
+    use crossbeam_channel::bounded;
+    use weir_flow::ipv4;
+
+    use super::*;
+    use crate::exposition::Exposition;
+    use crate::probe::report::render_pipeline;
+
+    #[test]
+    fn delivered_flows_come_from_the_probe_received_when_they_expired_and_are_counted() {
+        let (tx, rx) = bounded(4);
+        let mut pipeline = Pipeline::new(None, Vec::new(), Vec::new(), None);
+        pipeline.deliver = Some(Delivery::new(tx, IpAddr::V4(Ipv4Addr::new(192, 0, 2, 9)), 3));
+        assert!(pipeline.wants_flows());
+        let flow = FlowRecord {
+            src_addr: ipv4([10, 0, 0, 1]),
+            flow_end: 5_000,
+            packets: 2,
+            bytes: 120,
+            ..FlowRecord::default()
+        };
+        let mut expired = vec![flow, flow];
+        pipeline.take(&mut expired, 1_000, 7_000).unwrap();
+        assert!(expired.is_empty());
+        let batch = rx.try_recv().unwrap();
+        assert_eq!(batch.len(), 2);
+        let row = batch.row(0).unwrap();
+        assert_eq!(row.exporter_addr, ipv4([192, 0, 2, 9]));
+        assert_eq!((row.observation_domain, row.time_received), (3, 7_000));
+        assert_eq!((row.src_addr, row.packets, row.bytes), (flow.src_addr, 2, 120));
+        let mut e = Exposition::with_capacity(1024);
+        render_pipeline(&mut e, &pipeline);
+        assert!(e.into_string().contains("weir_probe_delivered_flows_total 2\n"));
+        // A collector that has stopped taking flows is an error, not a silent loss.
+        drop(rx);
+        let mut expired = vec![flow];
+        assert!(pipeline.take(&mut expired, 1_000, 8_000).is_err());
+    }
+}

@@ -168,6 +168,13 @@ pub fn metrics(stats: &MeterStats, pipeline: &Pipeline, input: &InputStats) -> S
         }
     }
 
+    render_pipeline(&mut e, pipeline);
+    e.into_string()
+}
+
+/// The pipeline's counters: aggregation caches, export streams and destinations, and the flows handed to a
+/// collector in the process. `weir probe --serve` writes them into the collector's `/metrics` too.
+pub fn render_pipeline(e: &mut Exposition, pipeline: &Pipeline) {
     let per_agg =
         |e: &mut Exposition, name: &str, kind: &str, help: &str, f: &dyn Fn(&AggregateCounters) -> u64| {
             e.family(name, kind, help);
@@ -176,28 +183,28 @@ pub fn metrics(stats: &MeterStats, pipeline: &Pipeline, input: &InputStats) -> S
             }
         };
     per_agg(
-        &mut e,
+        e,
         "weir_probe_aggregate_flows_total",
         "counter",
         "Flows added to an aggregation cache.",
         &|c| c.flows,
     );
     per_agg(
-        &mut e,
+        e,
         "weir_probe_aggregate_exported_total",
         "counter",
         "Aggregates exported.",
         &|c| c.exported(),
     );
     per_agg(
-        &mut e,
+        e,
         "weir_probe_aggregate_evicted_full_total",
         "counter",
         "Aggregates exported early, cache full.",
         &|c| c.evicted_full,
     );
     per_agg(
-        &mut e,
+        e,
         "weir_probe_aggregate_entries",
         "gauge",
         "Aggregates held now.",
@@ -216,25 +223,25 @@ pub fn metrics(stats: &MeterStats, pipeline: &Pipeline, input: &InputStats) -> S
         }
     };
     per_stream(
-        &mut e,
+        e,
         "weir_probe_export_flows_total",
         "Flow records exported.",
         &|c| c.flows,
     );
     per_stream(
-        &mut e,
+        e,
         "weir_probe_export_datagrams_total",
         "Export datagrams built.",
         &|c| c.datagrams,
     );
     per_stream(
-        &mut e,
+        e,
         "weir_probe_export_bytes_total",
         "Bytes of export datagrams built.",
         &|c| c.bytes,
     );
     per_stream(
-        &mut e,
+        e,
         "weir_probe_export_skipped_ipv6_total",
         "IPv6 flows a NetFlow v5 stream could not carry.",
         &|c| c.skipped_ipv6,
@@ -249,13 +256,13 @@ pub fn metrics(stats: &MeterStats, pipeline: &Pipeline, input: &InputStats) -> S
             }
         };
     per_destination(
-        &mut e,
+        e,
         "weir_probe_destination_datagrams_total",
         "Datagrams sent, per destination.",
         &|d| d.datagrams,
     );
     per_destination(
-        &mut e,
+        e,
         "weir_probe_destination_errors_total",
         "Datagrams that could not be sent, per destination.",
         &|d| d.errors(),
@@ -268,5 +275,4 @@ pub fn metrics(stats: &MeterStats, pipeline: &Pipeline, input: &InputStats) -> S
             d.delivered,
         );
     }
-    e.into_string()
 }
