@@ -26,7 +26,7 @@ use crate::api::auth::{Role, Token, User, sha256_from_hex};
 #[derive(Debug, Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Read {
         /// The file.
         path: PathBuf,
