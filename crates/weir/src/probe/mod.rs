@@ -271,6 +271,7 @@ pub fn run(args: &ProbeArgs) -> anyhow::Result<()> {
             let _ = listening.metrics.beside.set(Arc::new(metrics));
             let stop = Arc::new(AtomicBool::new(false));
             let (finished, flag) = (Arc::clone(&listening.finished), Arc::clone(&stop));
+            let done = Arc::clone(&pipeline);
             let probe = std::thread::Builder::new()
                 .name("probe".into())
                 .spawn(move || {
@@ -285,6 +286,10 @@ pub fn run(args: &ProbeArgs) -> anyhow::Result<()> {
                 stop.store(true, Ordering::Relaxed);
                 if probe.join().is_err() {
                     tracing::error!("The probe's thread panicked.");
+                }
+                // The collector's writer stops once nothing can send it flows; `/metrics` keeps the pipeline.
+                if let Some(d) = &mut lock(&done).deliver {
+                    d.close();
                 }
             }))
         },

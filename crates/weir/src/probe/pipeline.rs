@@ -124,7 +124,8 @@ impl Aggregation {
 /// if decoded from an exporter's datagram, without one.
 #[derive(Debug)]
 pub struct Delivery {
-    flows: Sender<FlowBatch>,
+    /// The collector's queue; `None` once closed.
+    flows: Option<Sender<FlowBatch>>,
     /// The exporter and observation domain the flows are stored as coming from.
     exporter: Ipv6Addr,
     domain: u32,
@@ -140,16 +141,24 @@ impl Delivery {
             IpAddr::V6(a) => a,
         };
         Delivery {
-            flows,
+            flows: Some(flows),
             exporter,
             domain,
             delivered: 0,
         }
     }
 
+    /// Lets go of the collector's queue: its writer stops once every sender has, so the probe closes it
+    /// when it is done, while its counters stay readable.
+    pub fn close(&mut self) {
+        self.flows = None;
+    }
+
     /// Hands `flows` over, received at `now_ns` (when they expired, on the packets' clock), waiting while
     /// the collector's queue is full.
     fn send(&mut self, flows: &[FlowRecord], now_ns: u64) -> io::Result<()> {
+        let stopped = || io::Error::other("the collector in this process has stopped taking flows");
+        let queue = self.flows.as_ref().ok_or_else(stopped)?;
         let mut batch = FlowBatch::with_capacity(flows.len());
         for f in flows {
             batch.push(&FlowRecord {
@@ -159,9 +168,7 @@ impl Delivery {
                 ..*f
             });
         }
-        self.flows
-            .send(batch)
-            .map_err(|_| io::Error::other("the collector in this process has stopped taking flows"))?;
+        queue.send(batch).map_err(|_| stopped())?;
         self.delivered += flows.len() as u64;
         Ok(())
     }
@@ -330,5 +337,10 @@ mod tests {
         drop(rx);
         let mut expired = vec![flow];
         assert!(pipeline.take(&mut expired, 1_000, 8_000).is_err());
+        // Closed, the delivery lets go of the queue and keeps its count.
+        let (tx, rx) = bounded::<FlowBatch>(1);
+        let mut d = Delivery::new(tx, IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
+        d.close();
+        assert!(rx.recv().is_err(), "no sender is left");
     }
 }
