@@ -606,3 +606,77 @@ fn sizes_are_the_packets_of_each_bucket_of_average_size() {
         "a spread of sizes"
     );
 }
+
+#[test]
+fn series_split_by_network_count_rows_of_a_top_network_range_but_another_mask_once() {
+    let f = fixture("series-nets");
+    let range = TimeRange::new(T0, T0 + HOUR);
+    let n = (HOUR / (10 * MINUTE)) as usize;
+    let within = f.within(range);
+    let net = |r: &FlowRecord| {
+        let (a, len) = weir_query::plan::net(r.src_addr, r.src_mask, 24, 48);
+        format!("{a}/{len}")
+    };
+    let mut per_net: HashMap<String, Vec<u64>> = HashMap::new();
+    for r in &within {
+        let b = ((r.time_received - range.from) / (10 * MINUTE)) as usize;
+        per_net.entry(net(r)).or_insert_with(|| vec![0; n])[b] += packets(r);
+    }
+    let (top, _) = ranked(
+        per_net
+            .iter()
+            .map(|(k, s)| (k.clone(), (vec![Value::Str(k.clone())], s.iter().sum())))
+            .collect(),
+        2,
+    );
+    // The fixture's addresses come with masks of 0, 8 and 24: a top network's range holds rows of others.
+    let in_range = |r: &FlowRecord, key: &Value| {
+        let Value::Str(k) = key else { return false };
+        let Some((a, len)) = k.split_once('/') else {
+            return false;
+        };
+        let (Ok(a), Ok(len)) = (a.parse::<std::net::Ipv4Addr>(), len.parse::<u32>()) else {
+            return false;
+        };
+        let keep = u32::MAX.checked_shl(32 - len).unwrap_or(0);
+        r.src_addr
+            .to_ipv4_mapped()
+            .is_some_and(|x| u32::from(x) & keep == u32::from(a))
+    };
+    let near = within
+        .iter()
+        .filter(|r| {
+            top.iter()
+                .any(|(k, _)| in_range(r, &k[0]) && Value::Str(net(r)) != k[0])
+        })
+        .count();
+    assert!(near > 0, "rows in a top network's range, of another network");
+    let q = Query::new(
+        range,
+        Kind::Series(Series {
+            step: Some(600),
+            split: vec![Dim::SrcNet],
+            limit: 2,
+            by: Metric::Packets,
+            unit: Unit::Total,
+        }),
+    );
+    let answer = f.ask_raw(&q);
+    let mut want = Vec::new();
+    for b in 0..n {
+        let t = Value::Time(range.from + b as u64 * 10 * MINUTE);
+        let mut rest: u64 = within
+            .iter()
+            .filter(|r| (r.time_received - range.from) / (10 * MINUTE) == b as u64)
+            .map(packets)
+            .sum();
+        for (key, _) in &top {
+            let Value::Str(k) = &key[0] else { unreachable!() };
+            let v = per_net[k][b];
+            rest -= v;
+            want.push(vec![t.clone(), key[0].clone(), Value::U64(v)]);
+        }
+        want.push(vec![t, Value::Null, Value::U64(rest)]);
+    }
+    assert_eq!(answer.rows, want);
+}
