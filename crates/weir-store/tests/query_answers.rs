@@ -672,7 +672,7 @@ fn series_split_by_network_count_rows_of_a_top_network_range_but_another_mask_on
             .sum();
         for (key, _) in &top {
             let Value::Str(k) = &key[0] else { unreachable!() };
-            let v = per_net[k][b];
+            let v = per_net[k].get(b).copied().unwrap_or_default();
             rest -= v;
             want.push(vec![t.clone(), key[0].clone(), Value::U64(v)]);
         }
