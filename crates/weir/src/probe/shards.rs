@@ -176,9 +176,10 @@ fn shard(meter: &mut Meter, work: &Receiver<Work>, expired: Option<&Sender<Expir
                 let _ = reply.send(meter.stats());
             }
         }
-        if expired.is_some() && (tick || !meter.expired().is_empty()) {
-            let flows = std::mem::take(meter.expired());
-            if !send(flows, meter.now_ns()) {
+        // Without records nothing is sent, and the packets waiting for their entries keep waiting.
+        if expired.is_some() {
+            let (flows, now) = meter.expired_at();
+            if (tick || !flows.is_empty()) && !send(std::mem::take(flows), now) {
                 return;
             }
         }
