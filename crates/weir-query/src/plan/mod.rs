@@ -37,7 +37,10 @@ use weir_flow::time::NANOS_PER_SEC;
 
 pub use answer::Answer;
 pub use choose::{Buckets, Choice, choose};
-pub use dim::{DEFAULT_V4_PREFIX, DEFAULT_V6_PREFIX, DERIVED, Dim, dim, net};
+pub use dim::{
+    DEFAULT_V4_PREFIX, DEFAULT_V6_PREFIX, DERIVED, Dim, NET_KEY_LEN, dim, net, net_from_key, net_key,
+    parse_net,
+};
 pub use error::QueryError;
 pub use query::{Agg, Direction, Flows, Kind, Metric, Order, Query, Series, TopN, Unit, UnknownWord};
 pub use step::{MAX_POINTS, auto_step};

@@ -211,9 +211,9 @@ impl Sql<'_> {
     pub fn literal(&self, dim: Dim, value: &Value) -> Option<String> {
         let mut out = String::new();
         let Dim::Field(field) = dim else {
-            // A network, written as text by the backend.
+            // A network, read back as text from the backend.
             let Value::Str(s) = value else { return None };
-            self.d.string(&mut out, s);
+            self.d.net_literal(&mut out, super::dim::parse_net(s)?);
             return Some(out);
         };
         match (field.column().kind, value) {

@@ -92,6 +92,16 @@ fn append(array: &ArrayRef, rows: &mut [Vec<Value>]) -> Result<(), ArrowError> {
                 Value::Ip(Ipv6Addr::from(octets))
             });
         }
+        DataType::FixedSizeBinary(w) if usize::try_from(*w) == Ok(weir_query::plan::NET_KEY_LEN) => {
+            // A network's key (`engine/net.rs`), read back as the text every backend answers with.
+            let a = array.as_fixed_size_binary();
+            each(array, rows, |i| {
+                match weir_query::plan::net_from_key(a.value(i)) {
+                    Some((addr, len)) => Value::Str(format!("{addr}/{len}")),
+                    None => Value::Null,
+                }
+            });
+        }
         DataType::Binary => {
             let a = array.as_binary::<i32>();
             each(array, rows, |i| Value::Bytes(a.value(i).to_vec()));

@@ -2,7 +2,7 @@
 //! lists `Array(UInt32)`, strings `LowCardinality(String)`.
 
 use std::fmt::Write;
-use std::net::Ipv6Addr;
+use std::net::{IpAddr, Ipv6Addr};
 
 use super::Dialect;
 
@@ -109,5 +109,9 @@ impl Dialect for ClickHouse {
              concat(IPv4NumToString(tupleElement(IPv4CIDRToRange(CAST({addr} AS IPv4), {len4}), 1)), '/', toString({len4})), \
              concat(IPv6NumToString(tupleElement(IPv6CIDRToRange({addr}, {len6}), 1)), '/', toString({len6})))"
         );
+    }
+
+    fn net_literal(&self, out: &mut String, (addr, len): (IpAddr, u8)) {
+        self.string(out, &format!("{addr}/{len}"));
     }
 }

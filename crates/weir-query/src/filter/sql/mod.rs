@@ -18,7 +18,7 @@ mod clickhouse;
 mod datafusion;
 
 use std::fmt::Write;
-use std::net::Ipv6Addr;
+use std::net::{IpAddr, Ipv6Addr};
 
 use weir_flow::{Field, Kind};
 
@@ -64,10 +64,13 @@ pub trait Dialect: std::fmt::Debug {
     /// An integer literal typed as an unsigned 64-bit integer, so that a `CASE` mixing it with an unsigned
     /// column stays an unsigned integer.
     fn unsigned(&self, out: &mut String, value: u64);
-    /// The network of the address column `addr` under the prefix length column `mask`, as text
-    /// (`192.0.2.0/24`, `2001:db8::/48`, IPv4 without its IPv6 mapping); a mask of 0 or one too long for
-    /// the address's family is taken as `v4` or `v6` bits.
+    /// The network of the address column `addr` under the prefix length column `mask`, cut as
+    /// [`net`](crate::plan::net) cuts it (a mask of 0 or one too long for the address's family is taken as
+    /// `v4` or `v6` bits), in a form of the engine's choosing that [`net_literal`](Self::net_literal)
+    /// compares with and that the backend reads back as text (`192.0.2.0/24`, `2001:db8::/48`).
     fn net(&self, out: &mut String, addr: &str, mask: &str, v4: u8, v6: u8);
+    /// A network literal comparable with [`net`](Self::net).
+    fn net_literal(&self, out: &mut String, net: (IpAddr, u8));
 }
 
 /// `expr` as a SQL condition in `dialect`.
