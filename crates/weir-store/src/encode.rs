@@ -17,6 +17,7 @@ use arrow::datatypes::SchemaRef;
 use parquet::arrow::arrow_writer::{ArrowColumnWriter, ArrowRowGroupWriterFactory, compute_leaves};
 use parquet::arrow::{ArrowSchemaConverter, add_encoded_arrow_schema_to_metadata};
 use parquet::errors::{ParquetError, Result};
+use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
 
@@ -176,11 +177,15 @@ impl Encoder {
         Ok(())
     }
 
-    /// Closes the last row group and writes the footer; returns the file, flushed.
-    pub fn finish(mut self) -> Result<File> {
+    /// Closes the last row group and writes the footer, with `metadata` among its entries; returns the
+    /// file, flushed.
+    pub fn finish(mut self, metadata: Vec<KeyValue>) -> Result<File> {
         if self.group_rows > 0 {
             self.close_group()?;
         }
+        metadata
+            .into_iter()
+            .for_each(|kv| self.file.append_key_value_metadata(kv));
         self.file.into_inner()
     }
 }
@@ -243,7 +248,7 @@ mod tests {
         let mut encoder = Encoder::new(File::create(&path).unwrap(), schema, props).unwrap();
         encoder.write(&batches[..1]).unwrap();
         encoder.write(&batches[1..]).unwrap();
-        encoder.finish().unwrap();
+        encoder.finish(Vec::new()).unwrap();
         let reader = SerializedFileReader::new(File::open(&path).unwrap()).unwrap();
         let groups = reader
             .metadata()

@@ -19,6 +19,7 @@ use parquet::schema::types::ColumnPath;
 
 use crate::encode::Encoder;
 use crate::error::StoreError;
+use crate::heavy;
 use crate::layout::RAW_ORDER;
 use crate::schema::TIME;
 use crate::units;
@@ -183,6 +184,8 @@ pub struct PartWriter {
     state: State,
     rows: u64,
     committed: bool,
+    /// The traffic per address, for the footer's lists of the heaviest ([`crate::heavy`]).
+    heavy: Option<heavy::Counter>,
 }
 
 #[derive(Debug)]
@@ -206,6 +209,7 @@ impl PartWriter {
         Ok(PartWriter {
             path,
             tmp,
+            heavy: heavy::Counter::for_schema(&schema),
             file_schema: schema,
             purpose: Purpose::Part,
             state: State::Open(file),
@@ -261,6 +265,9 @@ impl PartWriter {
         let State::Writing(writer) = &mut self.state else {
             return Ok(());
         };
+        if let Some(counter) = &mut self.heavy {
+            batches.iter().for_each(|rb| counter.observe(rb));
+        }
         let stored: Result<Vec<RecordBatch>, _> = batches
             .iter()
             .map(|rb| units::convert(&allocated_values(rb), &self.file_schema))
@@ -294,8 +301,13 @@ impl PartWriter {
             });
         };
         let tmp = self.tmp.clone();
+        let metadata = self
+            .heavy
+            .take()
+            .map(heavy::Counter::metadata)
+            .unwrap_or_default();
         let done = (|| {
-            let file = writer.finish().map_err(|source| StoreError::Parquet {
+            let file = writer.finish(metadata).map_err(|source| StoreError::Parquet {
                 path: tmp.clone(),
                 source,
             })?;

@@ -6,6 +6,7 @@ mod encode;
 pub mod engine;
 mod error;
 pub mod files;
+pub mod heavy;
 pub mod layout;
 mod maintenance;
 mod merge;

@@ -182,6 +182,119 @@ fn top_n_by_total_ranks_keys_and_puts_the_rest_in_other() {
     }
 }
 
+#[test]
+fn top_addresses_are_ranked_among_the_files_heaviest_and_every_key_when_those_may_not_hold_them() {
+    // Files of thousands of addresses each: more than their lists hold.
+    let f = {
+        let batch = flows(30_000);
+        let all = records(&batch);
+        let (dir, engine) = store("top-heavy", &batch, 1);
+        Fixture {
+            batch,
+            all,
+            _dir: dir,
+            engine,
+        }
+    };
+    // Whether the answer's last ranking statement tested rows against the files' heaviest addresses.
+    let among_heavy = |a: &Answer| a.statements.iter().any(|s| s.contains("\"src_addr\" IN ("));
+    let q = Query::new(
+        RANGE,
+        top(
+            vec![Field::src_addr],
+            Metric::Bytes,
+            Unit::Total,
+            Agg::Total,
+            None,
+            5,
+        ),
+    );
+    let answer = f.ask(&q);
+    assert!(among_heavy(&answer), "{:?}", answer.statements);
+    assert_eq!(
+        answer.statements.len(),
+        2,
+        "the candidates' ranking stood: {:?}",
+        answer.statements
+    );
+    let (leaders, rest) = ranked(sums_by(&f.batch, &f.all, &[Field::src_addr], bytes), 5);
+    let mut want: Vec<Vec<Value>> = leaders
+        .iter()
+        .map(|(k, v)| vec![k[0].clone(), Value::U64(*v)])
+        .collect();
+    want.push(vec![Value::Null, Value::U64(rest)]);
+    assert_eq!(answer.rows, want);
+
+    // The top thousand of 10/8, where nearly every address has a flow of its own: the lists hold fewer of
+    // them, or the last has less than an address outside them may have, so every key is ranked.
+    const MANY: usize = 1000;
+    let mut narrow = Query::new(
+        RANGE,
+        top(
+            vec![Field::src_addr],
+            Metric::Bytes,
+            Unit::Total,
+            Agg::Total,
+            None,
+            MANY,
+        ),
+    );
+    narrow.filter = Some(weir_query::filter::parse("src_addr << 10.0.0.0/8").unwrap());
+    let answer = f.ask(&narrow);
+    assert!(among_heavy(&answer));
+    assert_eq!(
+        answer.statements.len(),
+        3,
+        "ranked again over every key: {:?}",
+        answer.statements
+    );
+    let tens: Vec<FlowRecord> = f
+        .all
+        .iter()
+        .filter(|r| r.src_addr.to_ipv4_mapped().is_some_and(|a| a.octets()[0] == 10))
+        .copied()
+        .collect();
+    let mut all: Vec<(Vec<Value>, u64)> = sums_by(&f.batch, &tens, &[Field::src_addr], bytes)
+        .into_values()
+        .collect();
+    all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| key_text(&a.0).cmp(&key_text(&b.0))));
+    let got: Vec<u64> = answer.rows[..MANY]
+        .iter()
+        .map(|r| r[1].as_u64().unwrap())
+        .collect();
+    let want: Vec<u64> = all[..MANY].iter().map(|(_, v)| *v).collect();
+    assert_eq!(got, want);
+    for row in &answer.rows[..MANY] {
+        assert!(
+            all.iter()
+                .any(|(k, v)| k[0] == row[0] && Value::U64(*v) == row[1]),
+            "{row:?}"
+        );
+    }
+
+    // By packets and by flows too, each with its own bounds.
+    for (metric, amount) in [
+        (Metric::Packets, packets as fn(&FlowRecord) -> u64),
+        (Metric::Flows, |r: &FlowRecord| r.flows),
+    ] {
+        let q = Query::new(
+            RANGE,
+            top(vec![Field::src_addr], metric, Unit::Total, Agg::Total, None, 3),
+        );
+        let answer = f.ask(&q);
+        let sums = sums_by(&f.batch, &f.all, &[Field::src_addr], amount);
+        let mut all: Vec<u64> = sums.values().map(|(_, v)| *v).collect();
+        all.sort_unstable_by(|a, b| b.cmp(a));
+        let got: Vec<u64> = answer.rows[..3].iter().map(|r| r[1].as_u64().unwrap()).collect();
+        assert_eq!(got, all[..3], "{metric:?}");
+        assert_eq!(
+            answer.rows[3][1],
+            Value::U64(all[3..].iter().sum()),
+            "{metric:?}: Other"
+        );
+    }
+}
+
 /// Per key of `dims`, its traffic in each of the `n` buckets of `step` from `from` (zero-filled).
 fn buckets(
     f: &Fixture,

@@ -6,7 +6,10 @@ use super::choose::Choice;
 use super::error::QueryError;
 use super::sql::Sql;
 use super::table::Table;
-use crate::backend::{Backend, Rows, TimeRange, Value};
+use weir_flow::Field;
+
+use super::query::Metric;
+use crate::backend::{Backend, HeavyKeys, Rows, TimeRange, Value};
 
 /// What a question's statements gave: the answer's columns and rows, and the keys it answered for (a
 /// top-N's, or a split series'; empty for other questions).
@@ -68,6 +71,11 @@ impl<'a> Exec<'a> {
             warnings: choice.warning.into_iter().collect(),
             statements: Vec::new(),
         }
+    }
+
+    /// The backend's candidates for the top keys of `field` by `metric` over the range answered.
+    pub fn heavy_keys(&self, field: Field, metric: Metric) -> Option<HeavyKeys> {
+        self.backend.heavy_keys(self.table, self.range, field, metric)
     }
 
     /// Runs `sql`; every row must have `width` values.

@@ -10,8 +10,15 @@
 //!
 //! A comparison with an earlier period answers for the keys of the period asked about ([`for_keys`]): the
 //! same statement, narrowed to those keys, so that each row can be set beside its earlier value.
+//!
+//! Grouping every key of a busy field (a day's or an hour's addresses: hundreds of thousands) is most of a
+//! top-N's time. When the backend keeps lists of each file's heaviest keys ([`HeavyKeys`]), a top-N by
+//! total of one such field first ranks only those candidates: one pass that tests each row against a set
+//! instead of grouping it. The answer stands when its last key has more traffic than any other key can
+//! have; otherwise (a narrow filter, a field without lists) every key is ranked, as without lists.
 
 use super::dim::Dim;
+use crate::backend::HeavyKeys;
 
 use super::error::QueryError;
 use super::exec::Exec;
@@ -37,7 +44,41 @@ pub fn rank(
     agg: Agg,
     limit: usize,
 ) -> Result<Vec<Ranked>, QueryError> {
+    if let Some(top) = among_heavy(x, dims, metric, agg, limit)? {
+        return Ok(top);
+    }
     ranked(x, dims, metric, agg, limit, None)
+}
+
+/// [`rank`] among the backend's heavy keys, when the top keys are sure to be among them; `None` when
+/// that does not apply or the answer cannot be trusted.
+fn among_heavy(
+    x: &mut Exec<'_>,
+    dims: &[Dim],
+    metric: Metric,
+    agg: Agg,
+    limit: usize,
+) -> Result<Option<Vec<Ranked>>, QueryError> {
+    // A total (or an average, which ranks as the total) of one field's keys.
+    let (&[dim @ Dim::Field(field)], Agg::Total | Agg::Avg) = (dims, agg) else {
+        return Ok(None);
+    };
+    let Some(HeavyKeys { keys, bound }) = x.heavy_keys(field, metric) else {
+        return Ok(None);
+    };
+    if limit == 0 || keys.is_empty() {
+        return Ok(None);
+    }
+    let literals = keys
+        .iter()
+        .map(|k| x.sql.literal(dim, k))
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| x.bad("a heavy key of the wrong type"))?;
+    let only = format!("{} IN ({})", x.sql.dim(dim), literals.join(", "));
+    let top = ranked(x, dims, metric, agg, limit, Some(&only))?;
+    let last = |r: &Ranked| r.value[0].saturating_add(r.value[1]);
+    let sure = bound == 0 || (top.len() == limit && top.last().is_some_and(|r| last(r) > bound));
+    Ok(sure.then_some(top))
 }
 
 /// The values of `keys` (of `dims`), in their order; a key without traffic has zero.

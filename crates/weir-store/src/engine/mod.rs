@@ -15,6 +15,7 @@
 //!
 //! [`Embedded::query`](Backend::query) blocks; from async code, call it on a blocking thread.
 
+mod candidates;
 mod check;
 mod disk;
 mod net;
@@ -30,9 +31,10 @@ use std::time::{Duration, Instant};
 use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use thiserror::Error;
-use weir_query::backend::{Backend, BackendError, BackendErrorKind, Rows, TimeRange};
+use weir_flow::Field;
+use weir_query::backend::{Backend, BackendError, BackendErrorKind, HeavyKeys, Rows, TimeRange};
 use weir_query::filter::{DataFusion, Dialect};
-use weir_query::plan::Table;
+use weir_query::plan::{Metric, Table};
 
 use crate::{layout, schema};
 use session::{Failure, Statement};
@@ -92,6 +94,8 @@ pub struct Embedded {
     /// Always `Some` until dropped.
     runtime: Option<tokio::runtime::Runtime>,
     env: Arc<RuntimeEnv>,
+    /// The files' lists of their heaviest addresses.
+    lists: candidates::Lists,
 }
 
 impl Drop for Embedded {
@@ -158,6 +162,7 @@ impl Embedded {
             tables,
             runtime: Some(runtime),
             env,
+            lists: candidates::Lists::default(),
         })
     }
 
@@ -281,5 +286,10 @@ impl Backend for Embedded {
             }
         }
         Err(failure.unwrap_or_else(|| BackendError::new(BackendErrorKind::Engine, "no attempt was made")))
+    }
+
+    fn heavy_keys(&self, table: &Table, range: TimeRange, field: Field, metric: Metric) -> Option<HeavyKeys> {
+        let (files, _) = layout::files_spanning(&self.dir, &table.name, range.from, range.to).ok()?;
+        self.lists.candidates(&files, field.column().name, metric)
     }
 }
