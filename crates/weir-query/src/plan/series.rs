@@ -1,7 +1,8 @@
 //! Series: traffic per time bucket, in all or split by key.
 //!
 //! Split, the engine first ranks keys by their total over the range; then one statement sums each bucket
-//! by slot, where a `CASE` numbers the top keys 1 to N and puts every other flow in slot 0, "Other". Every
+//! by slot, where a `CASE` numbers the top keys 1 to N and puts every other flow in slot 0, "Other" (for a
+//! key of one dimension, a `CASE key WHEN …` the engine looks up, [`Sql::slot_lookup`]). Every
 //! bucket of the range is in the answer, with zero where nothing was seen, for every key (and for "Other"
 //! when anything fell there).
 
@@ -9,11 +10,13 @@ use std::collections::HashMap;
 
 use weir_flow::time::NANOS_PER_SEC;
 
+use super::dim::Dim;
 use super::error::QueryError;
 use super::exec::{Answered, Exec};
 use super::measure::{self, Side};
 use super::query::{Agg, Series, Unit};
 use super::rank::rank;
+use super::sql::Sql;
 use crate::backend::Value;
 
 /// Runs the series, split by its own top keys or by `fixed` ones (those of the period it is compared
@@ -49,14 +52,11 @@ pub fn run(x: &mut Exec<'_>, q: &Series, fixed: Option<&[Vec<Value>]>) -> Result
             keys,
         });
     } else {
-        let mut slot = String::from("CASE");
-        for (i, key) in keys.iter().enumerate() {
-            let m = s
-                .key_match_named(&q.split, key)
-                .ok_or_else(|| x.bad("a key value of the wrong type"))?;
-            slot.push_str(&format!(" WHEN {m} THEN {}", i + 1));
+        let slot = match q.split.as_slice() {
+            &[dim] => s.slot_lookup(dim, &keys),
+            dims => slot_tests(s, dims, &keys),
         }
-        slot.push_str(" ELSE 0 END");
+        .ok_or_else(|| x.bad("a key value of the wrong type"))?;
         format!(
             "SELECT {} AS t, {slot} AS s, {} {from_named} GROUP BY t, s",
             s.bucket(step),
@@ -124,4 +124,15 @@ fn columns(x: &Exec<'_>, q: &Series) -> Vec<String> {
     }
     columns.push(measure::name(q.by, q.unit).into());
     columns
+}
+
+/// `CASE WHEN <key 1> THEN 1 … ELSE 0 END`: the slot of a row's key of several dimensions among `keys`.
+fn slot_tests(s: Sql<'_>, dims: &[Dim], keys: &[Vec<Value>]) -> Option<String> {
+    let mut slot = String::from("CASE");
+    for (i, key) in keys.iter().enumerate() {
+        let m = s.key_match_named(dims, key)?;
+        slot.push_str(&format!(" WHEN {m} THEN {}", i + 1));
+    }
+    slot.push_str(" ELSE 0 END");
+    Some(slot)
 }

@@ -228,6 +228,32 @@ impl Sql<'_> {
         Some(out)
     }
 
+    /// `CASE <key> WHEN <k1> THEN 1 … ELSE 0 END`: the slot of a row's key of the one dimension `dim` among
+    /// `keys` (numbered from 1), by the names [`derived_source`](Self::derived_source) gives. Engines look
+    /// such a `CASE` up in a table made once, where a `CASE` of tests compares each row with every key in
+    /// turn: the tests were as costly as ranking the keys. `None` if a key has the wrong type.
+    pub fn slot_lookup(&self, dim: Dim, keys: &[Vec<Value>]) -> Option<String> {
+        let bytes = match dim {
+            Dim::Field(f) => f.column().kind == ColumnKind::Ip,
+            Dim::SrcNet | Dim::DstNet => true,
+        };
+        let lookup = |expr: &str| {
+            if !bytes {
+                return expr.to_owned();
+            }
+            let mut out = String::new();
+            self.d.lookup_bytes(&mut out, expr);
+            out
+        };
+        let mut out = format!("CASE {}", lookup(&self.key_names(&[dim])));
+        for (i, key) in keys.iter().enumerate() {
+            let [value] = key.as_slice() else { return None };
+            let _ = write!(out, " WHEN {} THEN {}", lookup(&self.literal(dim, value)?), i + 1);
+        }
+        out.push_str(" ELSE 0 END");
+        Some(out)
+    }
+
     /// `(a = x AND <net> = y)`: a row has this key.
     pub fn key_match(&self, dims: &[Dim], key: &[Value]) -> Option<String> {
         self.key_test(dims, key, |d| self.dim(d))

@@ -111,6 +111,11 @@ impl Dialect for ClickHouse {
         );
     }
 
+    /// As it is: ClickHouse compares addresses and text directly.
+    fn lookup_bytes(&self, out: &mut String, expr: &str) {
+        out.push_str(expr);
+    }
+
     fn net_literal(&self, out: &mut String, (addr, len): (IpAddr, u8)) {
         self.string(out, &format!("{addr}/{len}"));
     }

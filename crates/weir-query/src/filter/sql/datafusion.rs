@@ -123,6 +123,12 @@ impl Dialect for DataFusion {
         let _ = write!(out, "weir_net({addr}, {mask}, {v4}, {v6})");
     }
 
+    /// As variable-length bytes: DataFusion 55 builds a `CASE` lookup table for binary values, but not
+    /// correctly for fixed-size ones.
+    fn lookup_bytes(&self, out: &mut String, expr: &str) {
+        let _ = write!(out, "arrow_cast({expr}, 'Binary')");
+    }
+
     fn net_literal(&self, out: &mut String, net: (IpAddr, u8)) {
         out.push_str("arrow_cast(X'");
         for b in crate::plan::net_key(net) {

@@ -71,6 +71,9 @@ pub trait Dialect: std::fmt::Debug {
     fn net(&self, out: &mut String, addr: &str, mask: &str, v4: u8, v6: u8);
     /// A network literal comparable with [`net`](Self::net).
     fn net_literal(&self, out: &mut String, net: (IpAddr, u8));
+    /// The address or network expression `expr` (a column, a [`net`](Self::net) or a literal of either) in
+    /// the form the engine's `CASE expr WHEN … END` looks up in a table rather than testing each `WHEN`.
+    fn lookup_bytes(&self, out: &mut String, expr: &str);
 }
 
 /// `expr` as a SQL condition in `dialect`.
