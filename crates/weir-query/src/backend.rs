@@ -11,9 +11,7 @@ use std::net::Ipv6Addr;
 use thiserror::Error;
 
 use crate::filter::Dialect;
-use weir_flow::Field;
-
-use crate::plan::{Metric, Table};
+use crate::plan::{Dim, Metric, Table};
 
 /// A store the planner can query.
 pub trait Backend: Send + Sync {
@@ -24,23 +22,23 @@ pub trait Backend: Send + Sync {
     /// `range` is there so the backend can skip partitions and files outside it. Blocking.
     fn query(&self, table: &Table, range: TimeRange, sql: &str) -> Result<Rows, BackendError>;
 
-    /// The keys of `field` that may carry the most `metric` in `table` over `range`, with a bound that no
+    /// The keys of `dims` that may carry the most `metric` in `table` over `range`, with a bound that no
     /// other key's traffic there exceeds, when the backend keeps such lists (see [`HeavyKeys`]); `None`
     /// otherwise, and the planner ranks every key. Blocking.
-    fn heavy_keys(&self, table: &Table, range: TimeRange, field: Field, metric: Metric) -> Option<HeavyKeys> {
-        let _ = (table, range, field, metric);
+    fn heavy_keys(&self, table: &Table, range: TimeRange, dims: &[Dim], metric: Metric) -> Option<HeavyKeys> {
+        let _ = (table, range, dims, metric);
         None
     }
 }
 
-/// Candidates for a top-N: every key of a field whose traffic over a range can exceed `bound` is among
+/// Candidates for a top-N: every key of some dimensions whose traffic over a range can exceed `bound` is among
 /// `keys`. A top-N ranks only the candidates, and its answer stands when its last key has more than
 /// `bound` (or `bound` is 0: the candidates are every key there is); a filter or a direction only lowers
 /// a key's traffic, so the bound holds for them too.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HeavyKeys {
-    /// The candidates, as the field's values.
-    pub keys: Vec<Value>,
+    /// The candidates, each with one value per dimension.
+    pub keys: Vec<Vec<Value>>,
     /// The most traffic (scaled as the metric is) any key outside `keys` can have.
     pub bound: u64,
 }

@@ -209,7 +209,7 @@ impl PartWriter {
         Ok(PartWriter {
             path,
             tmp,
-            heavy: heavy::Counter::for_schema(&schema),
+            heavy: None,
             file_schema: schema,
             purpose: Purpose::Part,
             state: State::Open(file),
@@ -245,6 +245,12 @@ impl PartWriter {
             return Ok(());
         };
         let props = writer_properties(&self.file_schema, &empty_columns(sample), self.purpose);
+        // Subnet pairs are listed in merged files only: counting them costs a flush as much again as the
+        // addresses, on the flows' path.
+        let pairs = matches!(self.purpose, Purpose::Merged { .. });
+        self.heavy = sample
+            .first()
+            .and_then(|rb| heavy::Counter::for_schema(&rb.schema(), pairs));
         let writer =
             Encoder::new(file, self.file_schema.clone(), props).map_err(|source| StoreError::Parquet {
                 path: self.tmp.clone(),

@@ -1,34 +1,39 @@
-//! Each file's heaviest addresses, kept in its footer, so that a top-N of addresses need not group every
-//! address of a range.
+//! Each file's heaviest keys of its busiest dimensions (source and destination addresses, subnet pairs),
+//! kept in its footer, so that a top-N of them need not group every key of a range.
 //!
 //! An hour of a busy network holds hundreds of thousands of distinct addresses, and grouping them all is
-//! most of the time of a top-talkers report. While a file is written, its rows' traffic is summed per
-//! source and per destination address; when it is committed, the footer gets, for each address field, the
-//! [`KEEP`] heaviest addresses by bytes, by packets and by flows (one list, their union), and for each
-//! metric the most traffic any address outside the list has in the file. An address that is in no list of
-//! the files over a range has at most the sum of their bounds there, so a top-N ranked among the listed
-//! addresses is the true one when its last row has more (`weir_query::backend::HeavyKeys`). Every file
-//! carries lists of its own rows, so merging files, or a merge that has not happened yet, never makes a
-//! bound wrong.
+//! most of the time of a top-talkers report. While a file is written, its rows' traffic is summed per key
+//! of each listed dimension ([`LISTS`]); when it is committed, the footer gets, for each, the [`KEEP`]
+//! heaviest keys by bytes, by packets and by flows (one list, their union), and for each metric the most
+//! traffic any key outside the list has in the file. A key that is in no list of the files over a range has
+//! at most the sum of their bounds there, so a top-N ranked among the listed keys is the true one when its
+//! last row has more (`weir_query::backend::HeavyKeys`). Every file carries lists of its own rows, so
+//! merging files, or a merge that has not happened yet, never makes a bound wrong.
 //!
-//! The sums are bounded: a file with more than [`MAX_TRACKED`] addresses in a field gets no list for it,
-//! and queries over it rank every key, as they do over files written before lists existed.
+//! The sums are bounded: a file with more than [`MAX_TRACKED`] keys in a dimension gets no list for it,
+//! and queries over it rank every key, as they do over files written before lists existed. Subnet pairs
+//! are listed in merged files only: nearly every flow of a flush has a pair of its own, and summing them
+//! cost the flush thread (the collector's busiest) 0.4 µs a flow, where addresses cost 0.15 µs. A range
+//! over unmerged parts (the current hour) ranks every pair.
 
 use std::collections::HashMap;
 use std::fmt::Write;
 
-use arrow::array::{AsArray, RecordBatch};
-use arrow::datatypes::{Schema, UInt32Type, UInt64Type};
+use arrow::array::{AsArray, PrimitiveArray, RecordBatch};
+use arrow::datatypes::{Schema, UInt8Type, UInt32Type, UInt64Type};
 use hashbrown::DefaultHashBuilder;
 use parquet::file::metadata::KeyValue;
-use weir_query::plan::Metric;
+use weir_query::plan::{DEFAULT_V4_PREFIX, DEFAULT_V6_PREFIX, Metric, NET_KEY_LEN, net, net_key};
 
-/// The fields listed.
-pub const FIELDS: [&str; 2] = ["src_addr", "dst_addr"];
+/// The dimensions listed, as the planner names them (a tuple joined by commas).
+pub const LISTS: [&str; 3] = ["src_addr", "dst_addr", "src_net,dst_net"];
+/// Bytes of the longest key: a subnet pair's two network keys.
+const KEY_LEN: usize = 2 * NET_KEY_LEN;
 /// The heaviest addresses kept by each metric.
 pub const KEEP: usize = 256;
-/// Most distinct addresses summed per field and file; a file with more gets no list for the field.
-pub const MAX_TRACKED: usize = 1 << 22;
+/// Most distinct keys summed per dimension and file (about 130 MB of sums at most); a file with more gets
+/// no list for the dimension.
+pub const MAX_TRACKED: usize = 1 << 21;
 /// The footer key of a field's list is this followed by the field's name.
 const KEY_PREFIX: &str = "weir.heavy.";
 /// The list's format, its first word.
@@ -37,13 +42,14 @@ const FORMAT: &str = "1";
 /// One address's traffic: bytes and packets scaled by the sampling rate, and flows.
 type Traffic = [u64; 3];
 
-/// A file's list for one field.
+/// A file's list for one dimension.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct List {
-    /// The most bytes, packets and flows any address outside `keys` has in the file.
+    /// The most bytes, packets and flows any key outside `keys` has in the file.
     pub bounds: [u64; 3],
-    /// The heaviest addresses (IPv6 octets, IPv4 mapped).
-    pub keys: Vec<[u8; 16]>,
+    /// The heaviest keys: addresses as IPv6 octets (IPv4 mapped), subnet pairs as two network keys
+    /// (`weir_query::plan::net_key`).
+    pub keys: Vec<Vec<u8>>,
 }
 
 impl List {
@@ -62,19 +68,164 @@ fn slot(metric: Metric) -> usize {
     }
 }
 
-/// The traffic of each address of one field.
-type Sums = HashMap<[u8; 16], Traffic, DefaultHashBuilder>;
+/// The traffic of each key of `N` bytes.
+type Map<const N: usize> = HashMap<[u8; N], Traffic, DefaultHashBuilder>;
 
-/// Sums the traffic of each address of the listed fields over the rows written to one file.
+/// The traffic of each key of one dimension, in a table keyed by exactly the key's bytes: hashing and
+/// comparing padding cost a flush as much as the addresses themselves.
+#[derive(Debug)]
+enum Sums {
+    Addr(Map<16>),
+    /// Pairs of IPv4 networks in 10 bytes ([`v4_pair`]), every other pair in [`KEY_LEN`].
+    NetPair(Map<10>, Map<KEY_LEN>),
+}
+
+impl Sums {
+    fn len(&self) -> usize {
+        match self {
+            Sums::Addr(m) => m.len(),
+            Sums::NetPair(v4, other) => v4.len() + other.len(),
+        }
+    }
+
+    /// Every key, as a list has it, with its traffic.
+    fn into_entries(self) -> Vec<(Vec<u8>, Traffic)> {
+        match self {
+            Sums::Addr(m) => m.into_iter().map(|(k, t)| (k.to_vec(), t)).collect(),
+            Sums::NetPair(v4, other) => v4
+                .into_iter()
+                .map(|(k, t)| (v4_pair_key(k).to_vec(), t))
+                .chain(other.into_iter().map(|(k, t)| (k.to_vec(), t)))
+                .collect(),
+        }
+    }
+}
+
+/// The traffic columns of a batch.
+struct Traffics<'a> {
+    bytes: &'a PrimitiveArray<UInt64Type>,
+    packets: &'a PrimitiveArray<UInt64Type>,
+    flows: &'a PrimitiveArray<UInt64Type>,
+    rate: &'a PrimitiveArray<UInt32Type>,
+}
+
+impl Traffics<'_> {
+    /// Adds each row's traffic to its key's, keys from `key`; false if a key could not be made.
+    fn add_to<const N: usize>(&self, map: &mut Map<N>, key: impl Fn(usize) -> Option<[u8; N]>) -> bool {
+        (0..self.bytes.len()).all(|i| key(i).map(|k| self.add(map, k, i)).is_some())
+    }
+
+    /// Adds row `i`'s traffic to `k`'s.
+    fn add<const N: usize>(&self, map: &mut Map<N>, k: [u8; N], i: usize) {
+        let r = u64::from(self.rate.value(i)).max(1);
+        let t = map.entry(k).or_insert([0; 3]);
+        t[0] = t[0].saturating_add(self.bytes.value(i).saturating_mul(r));
+        t[1] = t[1].saturating_add(self.packets.value(i).saturating_mul(r));
+        t[2] = t[2].saturating_add(self.flows.value(i));
+    }
+}
+
+/// A pair of IPv4 networks under the flow's masks in 10 bytes (each network's address and length), or
+/// `None` if either address is IPv6. Most pairs are IPv4, and cutting them with integers and keying them
+/// short is most of what subnet-pair lists cost a flush.
+fn v4_pair(src: &[u8], src_mask: u8, dst: &[u8], dst_mask: u8) -> Option<[u8; 10]> {
+    let cut = |a: &[u8], m: u8| -> Option<([u8; 4], u8)> {
+        let (prefix, v4) = a.split_first_chunk::<12>()?;
+        if *prefix != [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff] {
+            return None;
+        }
+        let len = if (1..=32).contains(&m) {
+            m
+        } else {
+            DEFAULT_V4_PREFIX.min(32)
+        };
+        let keep = u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0);
+        Some((
+            (u32::from_be_bytes(<[u8; 4]>::try_from(v4).ok()?) & keep).to_be_bytes(),
+            len,
+        ))
+    };
+    let ((s, sl), (d, dl)) = (cut(src, src_mask)?, cut(dst, dst_mask)?);
+    Some([s[0], s[1], s[2], s[3], sl, d[0], d[1], d[2], d[3], dl])
+}
+
+/// The list key of a [`v4_pair`]: the two networks' keys, as [`pair_key`] makes them.
+fn v4_pair_key(k: [u8; 10]) -> [u8; KEY_LEN] {
+    let net = |a: &[u8], len: u8| {
+        let octets: [u8; 4] = a.try_into().unwrap_or_default();
+        net_key((std::net::Ipv4Addr::from(octets).into(), len))
+    };
+    let mut out = [0; KEY_LEN];
+    out[..NET_KEY_LEN].copy_from_slice(&net(&k[..4], k[4]));
+    out[NET_KEY_LEN..].copy_from_slice(&net(&k[5..9], k[9]));
+    out
+}
+
+/// How a row's key of a listed dimension is made.
+#[derive(Debug, Clone, Copy)]
+enum Key {
+    /// An address column's 16 bytes.
+    Addr(&'static str),
+    /// The source and destination networks under the flow's masks.
+    NetPair,
+}
+
+impl Key {
+    fn of(list: &'static str) -> Option<Key> {
+        match list {
+            "src_addr" | "dst_addr" => Some(Key::Addr(list)),
+            "src_net,dst_net" => Some(Key::NetPair),
+            _ => None,
+        }
+    }
+
+    /// The columns it is made of.
+    fn columns(self) -> Vec<&'static str> {
+        match self {
+            Key::Addr(c) => vec![c],
+            Key::NetPair => vec!["src_addr", "src_mask", "dst_addr", "dst_mask"],
+        }
+    }
+
+    /// An empty table of its sums.
+    fn sums(self) -> Sums {
+        match self {
+            Key::Addr(_) => Sums::Addr(Map::default()),
+            Key::NetPair => Sums::NetPair(Map::default(), Map::default()),
+        }
+    }
+}
+
+/// A subnet pair's key: the two networks' keys (`weir_query::plan::net_key`) under the flow's masks;
+/// `None` if an address is not 16 bytes.
+fn pair_key(src: &[u8], src_mask: u8, dst: &[u8], dst_mask: u8) -> Option<[u8; KEY_LEN]> {
+    let cut = |a: &[u8], m: u8| {
+        let octets = <[u8; 16]>::try_from(a).ok()?;
+        Some(net_key(net(
+            octets.into(),
+            m,
+            DEFAULT_V4_PREFIX,
+            DEFAULT_V6_PREFIX,
+        )))
+    };
+    let mut k = [0; KEY_LEN];
+    k[..NET_KEY_LEN].copy_from_slice(&cut(src, src_mask)?);
+    k[NET_KEY_LEN..].copy_from_slice(&cut(dst, dst_mask)?);
+    Some(k)
+}
+
+/// Sums the traffic of each key of the listed dimensions over the rows written to one file.
 #[derive(Debug)]
 pub struct Counter {
-    /// Per listed field the schema has: its name and the sums, `None` once there were too many.
-    fields: Vec<(&'static str, Option<Sums>)>,
+    /// Per listed dimension the schema has: its name, its key and the sums, `None` once there were too
+    /// many keys.
+    lists: Vec<(&'static str, Key, Option<Sums>)>,
 }
 
 impl Counter {
-    /// A counter for rows of `schema`, if it has a listed field and the traffic columns.
-    pub fn for_schema(schema: &Schema) -> Option<Counter> {
+    /// A counter for rows of `schema`, if it has the columns of a listed dimension and the traffic columns;
+    /// of subnet pairs only if `pairs`.
+    pub fn for_schema(schema: &Schema, pairs: bool) -> Option<Counter> {
         let has = |name: &str| schema.index_of(name).is_ok();
         if !["bytes", "packets", "flows", "sampling_rate"]
             .into_iter()
@@ -82,12 +233,14 @@ impl Counter {
         {
             return None;
         }
-        let fields: Vec<_> = FIELDS
+        let lists: Vec<_> = LISTS
             .into_iter()
-            .filter(|f| has(f))
-            .map(|f| (f, Some(HashMap::default())))
+            .filter_map(|name| Some((name, Key::of(name)?)))
+            .filter(|(_, key)| pairs || !matches!(key, Key::NetPair))
+            .filter(|(_, key)| key.columns().into_iter().all(has))
+            .map(|(name, key)| (name, key, Some(key.sums())))
             .collect();
-        (!fields.is_empty()).then_some(Counter { fields })
+        (!lists.is_empty()).then_some(Counter { lists })
     }
 
     /// Adds the traffic of `rb`'s rows (of the schema the counter was made for).
@@ -100,38 +253,57 @@ impl Counter {
             column("sampling_rate").and_then(|c| c.as_primitive_opt::<UInt32Type>()),
         ) else {
             // Another schema than the counter's: no list can be trusted for this file.
-            self.fields.iter_mut().for_each(|(_, sums)| *sums = None);
+            self.lists.iter_mut().for_each(|(_, _, sums)| *sums = None);
             return;
         };
-        for (name, sums) in &mut self.fields {
-            let Some(map) = sums else { continue };
-            let Some(addrs) = column(name).and_then(|c| c.as_fixed_size_binary_opt()) else {
-                *sums = None;
-                continue;
+        let traffic = Traffics {
+            bytes,
+            packets,
+            flows,
+            rate,
+        };
+        let addrs = |name: &str| column(name).and_then(|c| c.as_fixed_size_binary_opt());
+        let masks = |name: &str| column(name).and_then(|c| c.as_primitive_opt::<UInt8Type>());
+        for (_, key, sums) in &mut self.lists {
+            let added = match (*key, sums.as_mut()) {
+                (_, None) => continue,
+                (Key::Addr(c), Some(Sums::Addr(map))) => {
+                    addrs(c).is_some_and(|a| traffic.add_to(map, |i| <[u8; 16]>::try_from(a.value(i)).ok()))
+                }
+                (Key::NetPair, Some(Sums::NetPair(v4, other))) => match (
+                    addrs("src_addr"),
+                    masks("src_mask"),
+                    addrs("dst_addr"),
+                    masks("dst_mask"),
+                ) {
+                    (Some(sa), Some(sm), Some(da), Some(dm)) => (0..rb.num_rows()).all(|i| {
+                        let (s, d) = (sa.value(i), da.value(i));
+                        let (s_mask, d_mask) = (sm.value(i), dm.value(i));
+                        match v4_pair(s, s_mask, d, d_mask) {
+                            Some(k) => traffic.add(v4, k, i),
+                            None => match pair_key(s, s_mask, d, d_mask) {
+                                Some(k) => traffic.add(other, k, i),
+                                None => return false,
+                            },
+                        }
+                        true
+                    }),
+                    _ => false,
+                },
+                _ => false,
             };
-            for i in 0..rb.num_rows() {
-                let Ok(key) = <[u8; 16]>::try_from(addrs.value(i)) else {
-                    *sums = None;
-                    break;
-                };
-                let r = u64::from(rate.value(i)).max(1);
-                let t = map.entry(key).or_insert([0; 3]);
-                t[0] = t[0].saturating_add(bytes.value(i).saturating_mul(r));
-                t[1] = t[1].saturating_add(packets.value(i).saturating_mul(r));
-                t[2] = t[2].saturating_add(flows.value(i));
-            }
-            if sums.as_ref().is_some_and(|m| m.len() > MAX_TRACKED) {
+            if !added || sums.as_ref().is_some_and(|m| m.len() > MAX_TRACKED) {
                 *sums = None;
             }
         }
     }
 
-    /// The footer entries: one list per field that stayed within bounds.
+    /// The footer entries: one list per dimension that stayed within bounds.
     pub fn metadata(self) -> Vec<KeyValue> {
-        self.fields
+        self.lists
             .into_iter()
-            .filter_map(|(name, sums)| {
-                let list = heaviest(sums?.into_iter().collect());
+            .filter_map(|(name, _, sums)| {
+                let list = heaviest(sums?.into_entries());
                 Some(KeyValue::new(format!("{KEY_PREFIX}{name}"), encode(&list)))
             })
             .collect()
@@ -139,7 +311,7 @@ impl Counter {
 }
 
 /// The [`KEEP`] heaviest of `all` by each metric, and the bounds of the others.
-fn heaviest(mut all: Vec<([u8; 16], Traffic)>) -> List {
+fn heaviest(mut all: Vec<(Vec<u8>, Traffic)>) -> List {
     let mut keep = vec![false; all.len()];
     let mut bounds = [0; 3];
     if all.len() > KEEP {
@@ -158,7 +330,7 @@ fn heaviest(mut all: Vec<([u8; 16], Traffic)>) -> List {
         i += 1;
         keep[i - 1]
     });
-    let mut keys: Vec<[u8; 16]> = all.into_iter().map(|(k, _)| k).collect();
+    let mut keys: Vec<Vec<u8>> = all.into_iter().map(|(k, _)| k).collect();
     keys.sort_unstable();
     List { bounds, keys }
 }
@@ -196,22 +368,20 @@ fn decode(value: &str) -> Option<List> {
         .split(',')
         .filter(|k| !k.is_empty())
         .map(|hex| {
-            let mut key = [0; 16];
-            if hex.len() != 32 {
+            if hex.len() % 2 != 0 || hex.len() > 2 * KEY_LEN {
                 return None;
             }
-            for (i, byte) in key.iter_mut().enumerate() {
-                *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
-            }
-            Some(key)
+            (0..hex.len() / 2)
+                .map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
+                .collect::<Option<Vec<u8>>>()
         })
         .collect::<Option<Vec<_>>>()?;
     Some(List { bounds, keys })
 }
 
-/// The list of `field` in a file's footer entries, if it has a readable one.
-pub fn list(metadata: Option<&Vec<KeyValue>>, field: &str) -> Option<List> {
-    let key = format!("{KEY_PREFIX}{field}");
+/// The list of the dimension `name` (one of [`LISTS`]) in a file's footer entries, if it has a readable one.
+pub fn list(metadata: Option<&Vec<KeyValue>>, name: &str) -> Option<List> {
+    let key = format!("{KEY_PREFIX}{name}");
     let entry = metadata?.iter().find(|kv| kv.key == key)?;
     decode(entry.value.as_deref()?)
 }
@@ -225,8 +395,8 @@ mod tests {
 
     use super::*;
 
-    fn addr(n: u32) -> [u8; 16] {
-        std::net::Ipv4Addr::from(n).to_ipv6_mapped().octets()
+    fn addr(n: u32) -> Vec<u8> {
+        std::net::Ipv4Addr::from(n).to_ipv6_mapped().octets().to_vec()
     }
 
     /// Rows from (source, bytes, packets, sampling rate), each one flow, all to one destination.
@@ -256,7 +426,7 @@ mod tests {
     }
 
     fn lists(batches: &[RecordBatch]) -> (List, List) {
-        let mut counter = Counter::for_schema(&batches[0].schema()).unwrap();
+        let mut counter = Counter::for_schema(&batches[0].schema(), true).unwrap();
         batches.iter().for_each(|b| counter.observe(b));
         let kv = counter.metadata();
         (
@@ -285,7 +455,7 @@ mod tests {
         let (first, second) = rows.split_at(300);
         let (src, _) = lists(&[batch(first), batch(second)]);
         // By bytes the heaviest are 1000 + KEEP .. 1000 + 2 KEEP; the next holds 2 (KEEP - 1) bytes.
-        let by_bytes: Vec<[u8; 16]> = (KEEP as u32..2 * KEEP as u32).map(|i| addr(1000 + i)).collect();
+        let by_bytes: Vec<Vec<u8>> = (KEEP as u32..2 * KEEP as u32).map(|i| addr(1000 + i)).collect();
         assert!(by_bytes.iter().all(|k| src.keys.contains(k)));
         assert_eq!(src.bound(Metric::Bytes), 2 * (KEEP as u64 - 1));
         assert!(src.keys.contains(&addr(1)) && src.keys.contains(&addr(2)));
@@ -309,7 +479,7 @@ mod tests {
     fn lists_round_trip_and_damaged_ones_are_ignored() {
         let list = List {
             bounds: [1, 2, u64::MAX],
-            keys: vec![addr(1), [0xab; 16]],
+            keys: vec![addr(1), vec![0xab; KEY_LEN]],
         };
         assert_eq!(decode(&encode(&list)), Some(list));
         let empty = List {
@@ -331,13 +501,79 @@ mod tests {
     }
 
     #[test]
+    fn subnet_pairs_are_listed_under_the_flows_masks() {
+        let rows = batch(&[
+            (0x0a01_0203, 100, 1, 1),
+            (0x0a01_0204, 100, 1, 1),
+            (0xc000_0201, 5, 1, 1),
+        ]);
+        let masks =
+            |m: [u8; 3]| Arc::new(arrow::array::UInt8Array::from(m.to_vec())) as arrow::array::ArrayRef;
+        let mut fields = rows.schema().fields().to_vec();
+        fields.push(Arc::new(Field::new("src_mask", DataType::UInt8, false)));
+        fields.push(Arc::new(Field::new("dst_mask", DataType::UInt8, false)));
+        let mut columns = rows.columns().to_vec();
+        columns.push(masks([16, 16, 0]));
+        columns.push(masks([0, 0, 0]));
+        let rows = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap();
+        let no_pairs = Counter::for_schema(&rows.schema(), false).unwrap();
+        assert!(no_pairs.lists.iter().all(|(name, _, _)| !name.contains(',')));
+        let mut counter = Counter::for_schema(&rows.schema(), true).unwrap();
+        counter.observe(&rows);
+        let kv = counter.metadata();
+        let pairs = list(Some(&kv), "src_net,dst_net").unwrap();
+        let text = |k: &[u8]| {
+            let (a, l) = weir_query::plan::net_from_key(k).unwrap();
+            format!("{a}/{l}")
+        };
+        let got: Vec<(String, String)> = pairs
+            .keys
+            .iter()
+            .map(|k| (text(&k[..NET_KEY_LEN]), text(&k[NET_KEY_LEN..])))
+            .collect();
+        let want = [("10.1.0.0/16", "0.0.0.0/24"), ("192.0.2.0/24", "0.0.0.0/24")];
+        assert_eq!(got.len(), 2);
+        for (s, d) in want {
+            assert!(got.contains(&(s.to_owned(), d.to_owned())), "{got:?}");
+        }
+        assert_eq!(pairs.bounds, [0; 3]);
+    }
+
+    #[test]
+    fn short_ipv4_pair_keys_become_the_same_list_keys_as_any_pair() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..10_000 {
+            let (s, d) = (addr(next() as u32), addr(next() as u32));
+            let masks = [0, 1, 8, 23, 24, 31, 32, 33, 64, 128, 255];
+            let (sm, dm) = (
+                masks[next() as usize % masks.len()],
+                masks[next() as usize % masks.len()],
+            );
+            let short = v4_pair(&s, sm, &d, dm).unwrap();
+            assert_eq!(
+                v4_pair_key(short),
+                pair_key(&s, sm, &d, dm).unwrap(),
+                "{s:?}/{sm} {d:?}/{dm}"
+            );
+        }
+        let v6 = std::net::Ipv6Addr::LOCALHOST.octets();
+        assert_eq!(v4_pair(&v6, 0, &addr(1), 0), None);
+    }
+
+    #[test]
     fn rows_of_another_schema_leave_no_list() {
         let rows = batch(&[(1, 1, 1, 1)]);
-        let mut counter = Counter::for_schema(&rows.schema()).unwrap();
+        let mut counter = Counter::for_schema(&rows.schema(), true).unwrap();
         counter.observe(&rows);
         counter.observe(&rows.project(&[0, 1, 2, 3, 4]).unwrap());
         assert!(counter.metadata().is_empty());
         let narrow = Schema::new(vec![Field::new("src_addr", DataType::FixedSizeBinary(16), false)]);
-        assert!(Counter::for_schema(&narrow).is_none());
+        assert!(Counter::for_schema(&narrow, true).is_none());
     }
 }

@@ -3,12 +3,11 @@
 
 use super::answer::Answer;
 use super::choose::Choice;
+use super::dim::Dim;
 use super::error::QueryError;
+use super::query::Metric;
 use super::sql::Sql;
 use super::table::Table;
-use weir_flow::Field;
-
-use super::query::Metric;
 use crate::backend::{Backend, HeavyKeys, Rows, TimeRange, Value};
 
 /// What a question's statements gave: the answer's columns and rows, and the keys it answered for (a
@@ -73,9 +72,9 @@ impl<'a> Exec<'a> {
         }
     }
 
-    /// The backend's candidates for the top keys of `field` by `metric` over the range answered.
-    pub fn heavy_keys(&self, field: Field, metric: Metric) -> Option<HeavyKeys> {
-        self.backend.heavy_keys(self.table, self.range, field, metric)
+    /// The backend's candidates for the top keys of `dims` by `metric` over the range answered.
+    pub fn heavy_keys(&self, dims: &[Dim], metric: Metric) -> Option<HeavyKeys> {
+        self.backend.heavy_keys(self.table, self.range, dims, metric)
     }
 
     /// Runs `sql`; every row must have `width` values.

@@ -13,8 +13,8 @@
 //!
 //! Grouping every key of a busy field (a day's or an hour's addresses: hundreds of thousands) is most of a
 //! top-N's time. When the backend keeps lists of each file's heaviest keys ([`HeavyKeys`]), a top-N by
-//! total of one such field first ranks only those candidates: one pass that tests each row against a set
-//! instead of grouping it. The answer stands when its last key has more traffic than any other key can
+//! total of such keys (addresses, subnet pairs) first ranks only those candidates: one pass that tests each
+//! row against sets instead of grouping it. The answer stands when its last key has more traffic than any other key can
 //! have; otherwise (a narrow filter, a field without lists) every key is ranked, as without lists.
 
 use super::dim::Dim;
@@ -59,22 +59,30 @@ fn among_heavy(
     agg: Agg,
     limit: usize,
 ) -> Result<Option<Vec<Ranked>>, QueryError> {
-    // A total (or an average, which ranks as the total) of one field's keys.
-    let (&[dim @ Dim::Field(field)], Agg::Total | Agg::Avg) = (dims, agg) else {
-        return Ok(None);
-    };
-    let Some(HeavyKeys { keys, bound }) = x.heavy_keys(field, metric) else {
-        return Ok(None);
-    };
-    if limit == 0 || keys.is_empty() {
+    // A total (or an average, which ranks as the total).
+    if !matches!(agg, Agg::Total | Agg::Avg) || limit == 0 {
         return Ok(None);
     }
-    let literals = keys
-        .iter()
-        .map(|k| x.sql.literal(dim, k))
-        .collect::<Option<Vec<_>>>()
-        .ok_or_else(|| x.bad("a heavy key of the wrong type"))?;
-    let only = format!("{} IN ({})", x.sql.dim(dim), literals.join(", "));
+    let Some(HeavyKeys { keys, bound }) = x.heavy_keys(dims, metric) else {
+        return Ok(None);
+    };
+    if keys.is_empty() {
+        return Ok(None);
+    }
+    // Rows whose every value is one of the candidates' (a superset of the candidates' rows, for keys of
+    // several dimensions: every key in it is ranked exactly).
+    let mut only = Vec::with_capacity(dims.len());
+    for (i, &dim) in dims.iter().enumerate() {
+        let mut literals = keys
+            .iter()
+            .map(|k| x.sql.literal(dim, k.get(i)?))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| x.bad("a heavy key of the wrong type"))?;
+        literals.sort_unstable();
+        literals.dedup();
+        only.push(format!("{} IN ({})", x.sql.dim(dim), literals.join(", ")));
+    }
+    let only = only.join(" AND ");
     let top = ranked(x, dims, metric, agg, limit, Some(&only))?;
     let last = |r: &Ranked| r.value[0].saturating_add(r.value[1]);
     let sure = bound == 0 || (top.len() == limit && top.last().is_some_and(|r| last(r) > bound));

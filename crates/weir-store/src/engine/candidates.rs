@@ -1,5 +1,5 @@
-//! The candidates for a top-N of addresses: the heaviest addresses of each file over a range, read from
-//! the files' footers ([`crate::heavy`]), with the sum of their bounds.
+//! The candidates for a top-N of addresses or subnet pairs: the heaviest keys of each file over a range,
+//! read from the files' footers ([`crate::heavy`]), with the sum of their bounds.
 //!
 //! Footers are read once per file: files never change once committed, and a file's name is never used
 //! again, so the lists are cached by path. The cache forgets everything when it holds more than
@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use parquet::file::metadata::ParquetMetaDataReader;
 use weir_query::backend::{HeavyKeys, Value};
-use weir_query::plan::Metric;
+use weir_query::plan::{Metric, NET_KEY_LEN, net_from_key};
 
 use crate::heavy::{self, List};
 
@@ -31,23 +31,23 @@ pub struct Lists {
 }
 
 impl Lists {
-    /// The candidates for the top keys of `field` by `metric` over `files`; `None` if one of them has no
-    /// list for it (or cannot be read), or if there would be too many.
-    pub fn candidates(&self, files: &[PathBuf], field: &str, metric: Metric) -> Option<HeavyKeys> {
-        let at = heavy::FIELDS.iter().position(|f| *f == field)?;
+    /// The candidates for the top keys of the dimensions `name` (one of [`heavy::LISTS`]) by `metric` over
+    /// `files`; `None` if one of them has no list for it (or cannot be read), or if there would be too many.
+    pub fn candidates(&self, files: &[PathBuf], name: &str, metric: Metric) -> Option<HeavyKeys> {
+        let at = heavy::LISTS.iter().position(|l| *l == name)?;
         let mut keys = BTreeSet::new();
         let mut bound = 0u64;
         for path in files {
             let lists = self.of(path)?;
             let list = lists.get(at)?.as_ref()?;
             bound = bound.saturating_add(list.bound(metric));
-            keys.extend(list.keys.iter().copied());
+            keys.extend(list.keys.iter().cloned());
             if keys.len() > MAX_CANDIDATES {
                 return None;
             }
         }
         Some(HeavyKeys {
-            keys: keys.into_iter().map(|k| Value::Ip(Ipv6Addr::from(k))).collect(),
+            keys: keys.iter().map(|k| values(k)).collect::<Option<_>>()?,
             bound,
         })
     }
@@ -71,10 +71,20 @@ impl Lists {
     }
 }
 
-/// The lists in the footer of the file at `path`, one per listed field; `None` if it cannot be read.
+/// The lists in the footer of the file at `path`, one per listed dimension; `None` if it cannot be read.
 fn read(path: &Path) -> Option<Vec<Option<List>>> {
     let file = File::open(path).ok()?;
     let metadata = ParquetMetaDataReader::new().parse_and_finish(&file).ok()?;
     let entries = metadata.file_metadata().key_value_metadata();
-    Some(heavy::FIELDS.iter().map(|f| heavy::list(entries, f)).collect())
+    Some(heavy::LISTS.iter().map(|l| heavy::list(entries, l)).collect())
+}
+
+/// A key's values as the planner has them: an address, or a pair of networks as text.
+fn values(key: &[u8]) -> Option<Vec<Value>> {
+    if let Ok(octets) = <[u8; 16]>::try_from(key) {
+        return Some(vec![Value::Ip(Ipv6Addr::from(octets))]);
+    }
+    let (src, dst) = key.split_at_checked(NET_KEY_LEN)?;
+    let text = |k: &[u8]| net_from_key(k).map(|(addr, len)| Value::Str(format!("{addr}/{len}")));
+    Some(vec![text(src)?, text(dst)?])
 }

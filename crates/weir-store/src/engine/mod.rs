@@ -31,10 +31,9 @@ use std::time::{Duration, Instant};
 use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use thiserror::Error;
-use weir_flow::Field;
 use weir_query::backend::{Backend, BackendError, BackendErrorKind, HeavyKeys, Rows, TimeRange};
 use weir_query::filter::{DataFusion, Dialect};
-use weir_query::plan::{Metric, Table};
+use weir_query::plan::{Dim, Metric, Table};
 
 use crate::{layout, schema};
 use session::{Failure, Statement};
@@ -288,8 +287,9 @@ impl Backend for Embedded {
         Err(failure.unwrap_or_else(|| BackendError::new(BackendErrorKind::Engine, "no attempt was made")))
     }
 
-    fn heavy_keys(&self, table: &Table, range: TimeRange, field: Field, metric: Metric) -> Option<HeavyKeys> {
+    fn heavy_keys(&self, table: &Table, range: TimeRange, dims: &[Dim], metric: Metric) -> Option<HeavyKeys> {
+        let name = dims.iter().map(|d| d.name()).collect::<Vec<_>>().join(",");
         let (files, _) = layout::files_spanning(&self.dir, &table.name, range.from, range.to).ok()?;
-        self.lists.candidates(&files, field.column().name, metric)
+        self.lists.candidates(&files, &name, metric)
     }
 }
