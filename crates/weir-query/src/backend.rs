@@ -33,8 +33,9 @@ pub trait Backend: Send + Sync {
 
 /// Candidates for a top-N: every key of some dimensions whose traffic over a range can exceed `bound` is among
 /// `keys`. A top-N ranks only the candidates, and its answer stands when its last key has more than
-/// `bound` (or `bound` is 0: the candidates are every key there is); a filter or a direction only lowers
-/// a key's traffic, so the bound holds for them too.
+/// `bound` (or `bound` is 0: the candidates are every key there is). A filter only lowers a key's traffic,
+/// and so does the exporter's direction; in and out of one interface, a flow that comes back out of it
+/// counts on both sides, so there the planner holds the answer to twice the bound.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HeavyKeys {
     /// The candidates, each with one value per dimension.

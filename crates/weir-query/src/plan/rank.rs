@@ -14,18 +14,17 @@
 //! Grouping every key of a busy field (a day's or an hour's addresses: hundreds of thousands) is most of a
 //! top-N's time. When the backend keeps lists of each file's heaviest keys ([`HeavyKeys`]), a top-N by
 //! total of such keys (addresses, subnet pairs) first ranks only those candidates: one pass that tests each
-//! row against sets instead of grouping it. The answer stands when its last key has more traffic than any other key can
-//! have; otherwise (a narrow filter, a field without lists) every key is ranked, as without lists.
+//! row against sets instead of grouping it. The answer stands when its last key has more traffic than any
+//! other key can have; otherwise (a narrow filter, a field without lists) every key is ranked, as without
+//! lists.
 
 use super::dim::Dim;
-use crate::backend::HeavyKeys;
-
 use super::error::QueryError;
 use super::exec::Exec;
 use super::measure::{Side, p95_rank};
-use super::query::{Agg, Metric};
+use super::query::{Agg, Direction, Metric};
 use super::step::points;
-use crate::backend::Value;
+use crate::backend::{HeavyKeys, Value};
 
 /// A key and its value per side (volumes, before any rate or average).
 #[derive(Debug, Clone, PartialEq)]
@@ -84,6 +83,11 @@ fn among_heavy(
     }
     let only = only.join(" AND ");
     let top = ranked(x, dims, metric, agg, limit, Some(&only))?;
+    // In and out of one interface, a flow that comes back out of it counts on both sides.
+    let bound = match x.sql.query.direction {
+        Some(Direction::Interface { .. }) => bound.saturating_mul(2),
+        _ => bound,
+    };
     let last = |r: &Ranked| r.value[0].saturating_add(r.value[1]);
     let sure = bound == 0 || (top.len() == limit && top.last().is_some_and(|r| last(r) > bound));
     Ok(sure.then_some(top))
