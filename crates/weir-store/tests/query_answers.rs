@@ -30,9 +30,14 @@ struct Fixture {
 }
 
 fn fixture(name: &str) -> Fixture {
-    let batch = flows(6000);
+    fixture_of(name, 6000, 3)
+}
+
+/// `n` flows, each hour's in `parts` files.
+fn fixture_of(name: &str, n: usize, parts: usize) -> Fixture {
+    let batch = flows(n);
     let all = records(&batch);
-    let (dir, engine) = store(name, &batch, 3);
+    let (dir, engine) = store(name, &batch, parts);
     Fixture {
         batch,
         all,
@@ -185,30 +190,16 @@ fn top_n_by_total_ranks_keys_and_puts_the_rest_in_other() {
 #[test]
 fn top_addresses_are_ranked_among_the_files_heaviest_and_every_key_when_those_may_not_hold_them() {
     // Files of thousands of addresses each: more than their lists hold.
-    let f = {
-        let batch = flows(30_000);
-        let all = records(&batch);
-        let (dir, engine) = store("top-heavy", &batch, 1);
-        Fixture {
-            batch,
-            all,
-            _dir: dir,
-            engine,
-        }
-    };
+    let f = fixture_of("top-heavy", 30_000, 1);
     // Whether the answer's last ranking statement tested rows against the files' heaviest addresses.
     let among_heavy = |a: &Answer| a.statements.iter().any(|s| s.contains("\"src_addr\" IN ("));
-    let q = Query::new(
-        RANGE,
-        top(
-            vec![Field::src_addr],
-            Metric::Bytes,
-            Unit::Total,
-            Agg::Total,
-            None,
-            5,
-        ),
-    );
+    let sources = |by: Metric, limit: usize| {
+        Query::new(
+            RANGE,
+            top(vec![Field::src_addr], by, Unit::Total, Agg::Total, None, limit),
+        )
+    };
+    let q = sources(Metric::Bytes, 5);
     let answer = f.ask(&q);
     assert!(among_heavy(&answer), "{:?}", answer.statements);
     assert_eq!(
@@ -228,17 +219,7 @@ fn top_addresses_are_ranked_among_the_files_heaviest_and_every_key_when_those_ma
     // The top thousand of 10/8, where nearly every address has a flow of its own: the lists hold fewer of
     // them, or the last has less than an address outside them may have, so every key is ranked.
     const MANY: usize = 1000;
-    let mut narrow = Query::new(
-        RANGE,
-        top(
-            vec![Field::src_addr],
-            Metric::Bytes,
-            Unit::Total,
-            Agg::Total,
-            None,
-            MANY,
-        ),
-    );
+    let mut narrow = sources(Metric::Bytes, MANY);
     narrow.filter = Some(weir_query::filter::parse("src_addr << 10.0.0.0/8").unwrap());
     let answer = f.ask(&narrow);
     assert!(among_heavy(&answer));
@@ -277,10 +258,7 @@ fn top_addresses_are_ranked_among_the_files_heaviest_and_every_key_when_those_ma
         (Metric::Packets, packets as fn(&FlowRecord) -> u64),
         (Metric::Flows, |r: &FlowRecord| r.flows),
     ] {
-        let q = Query::new(
-            RANGE,
-            top(vec![Field::src_addr], metric, Unit::Total, Agg::Total, None, 3),
-        );
+        let q = sources(metric, 3);
         let answer = f.ask(&q);
         let sums = sums_by(&f.batch, &f.all, &[Field::src_addr], amount);
         let mut all: Vec<u64> = sums.values().map(|(_, v)| *v).collect();
