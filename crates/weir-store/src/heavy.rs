@@ -27,7 +27,7 @@ use weir_query::plan::{DEFAULT_V4_PREFIX, DEFAULT_V6_PREFIX, Metric, NET_KEY_LEN
 
 /// The dimensions listed, as the planner names them (a tuple joined by commas).
 pub const LISTS: [&str; 3] = ["src_addr", "dst_addr", "src_net,dst_net"];
-/// Bytes of the longest key: a subnet pair's two network keys.
+/// Bytes of a subnet pair's key: its two network keys.
 const KEY_LEN: usize = 2 * NET_KEY_LEN;
 /// The heaviest addresses kept by each metric.
 pub const KEEP: usize = 256;
@@ -271,8 +271,16 @@ fn encode(list: &List) -> String {
     out
 }
 
-/// The list in a footer value; `None` if it is not one this version writes.
-fn decode(value: &str) -> Option<List> {
+/// Bytes of each key of the listed dimension `name` (one of [`LISTS`]).
+fn key_len(name: &str) -> usize {
+    match name {
+        "src_net,dst_net" => KEY_LEN,
+        _ => 16,
+    }
+}
+
+/// The list in a footer value, its keys of `len` bytes; `None` if it is not one this version writes.
+fn decode(value: &str, len: usize) -> Option<List> {
     let mut words = value.split(' ');
     if words.next()? != FORMAT {
         return None;
@@ -289,10 +297,10 @@ fn decode(value: &str) -> Option<List> {
         .split(',')
         .filter(|k| !k.is_empty())
         .map(|hex| {
-            if hex.len() % 2 != 0 || hex.len() > 2 * KEY_LEN {
+            if hex.len() != 2 * len {
                 return None;
             }
-            (0..hex.len() / 2)
+            (0..len)
                 .map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
                 .collect::<Option<Vec<u8>>>()
         })
@@ -304,7 +312,7 @@ fn decode(value: &str) -> Option<List> {
 pub fn list(metadata: Option<&Vec<KeyValue>>, name: &str) -> Option<List> {
     let key = format!("{KEY_PREFIX}{name}");
     let entry = metadata?.iter().find(|kv| kv.key == key)?;
-    decode(entry.value.as_deref()?)
+    decode(entry.value.as_deref()?, key_len(name))
 }
 
 #[cfg(test)]
@@ -398,16 +406,24 @@ mod tests {
 
     #[test]
     fn lists_round_trip_and_damaged_ones_are_ignored() {
-        let list = List {
+        let addrs = List {
             bounds: [1, 2, u64::MAX],
-            keys: vec![addr(1), vec![0xab; KEY_LEN]],
+            keys: vec![addr(1), addr(2)],
         };
-        assert_eq!(decode(&encode(&list)), Some(list));
+        assert_eq!(decode(&encode(&addrs), 16), Some(addrs.clone()));
+        let pairs = List {
+            bounds: [3, 0, 1],
+            keys: vec![vec![0xab; KEY_LEN]],
+        };
+        assert_eq!(decode(&encode(&pairs), KEY_LEN), Some(pairs.clone()));
         let empty = List {
             bounds: [0; 3],
             keys: Vec::new(),
         };
-        assert_eq!(decode(&encode(&empty)), Some(empty));
+        assert_eq!(decode(&encode(&empty), 16), Some(empty));
+        // A key of another dimension's length is damage, not a shorter key.
+        assert_eq!(decode(&encode(&addrs), KEY_LEN), None);
+        assert_eq!(decode(&encode(&pairs), 16), None);
         for bad in [
             "",
             "2 0 0 0 ",
@@ -417,7 +433,7 @@ mod tests {
             "1 0 0 0 00 00",
             "1 0 0 0 zz000000000000000000000000000000",
         ] {
-            assert_eq!(decode(bad), None, "{bad:?}");
+            assert_eq!(decode(bad, 16), None, "{bad:?}");
         }
     }
 

@@ -47,7 +47,7 @@ impl Lists {
             }
         }
         Some(HeavyKeys {
-            keys: keys.iter().map(|k| values(k)).collect::<Option<_>>()?,
+            keys: keys.iter().map(|k| values(name, k)).collect::<Option<_>>()?,
             bound,
         })
     }
@@ -79,12 +79,15 @@ fn read(path: &Path) -> Option<Vec<Option<List>>> {
     Some(heavy::LISTS.iter().map(|l| heavy::list(entries, l)).collect())
 }
 
-/// A key's values as the planner has them: an address, or a pair of networks as text.
-fn values(key: &[u8]) -> Option<Vec<Value>> {
-    if let Ok(octets) = <[u8; 16]>::try_from(key) {
-        return Some(vec![Value::Ip(Ipv6Addr::from(octets))]);
+/// A key of the dimensions `name` as the planner has its values: an address, or a pair of networks as
+/// text.
+fn values(name: &str, key: &[u8]) -> Option<Vec<Value>> {
+    match name {
+        "src_net,dst_net" => {
+            let (src, dst) = key.split_at_checked(NET_KEY_LEN)?;
+            let text = |k: &[u8]| net_from_key(k).map(|(addr, len)| Value::Str(format!("{addr}/{len}")));
+            Some(vec![text(src)?, text(dst)?])
+        }
+        _ => Some(vec![Value::Ip(Ipv6Addr::from(<[u8; 16]>::try_from(key).ok()?))]),
     }
-    let (src, dst) = key.split_at_checked(NET_KEY_LEN)?;
-    let text = |k: &[u8]| net_from_key(k).map(|(addr, len)| Value::Str(format!("{addr}/{len}")));
-    Some(vec![text(src)?, text(dst)?])
 }
