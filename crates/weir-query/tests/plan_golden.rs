@@ -90,6 +90,21 @@ fn cases() -> Vec<Case> {
         }),
     );
     nets.compare = Some(86_400);
+    let mut as_pairs = query(
+        day.0,
+        day.1,
+        "dst port 443",
+        Kind::TopN(TopN {
+            dims: vec![Dim::Field(Field::src_as), Dim::Field(Field::dst_as)],
+            by: Metric::Bytes,
+            unit: Unit::Total,
+            agg: Agg::Total,
+            step: None,
+            limit: 2,
+            other: false,
+        }),
+    );
+    as_pairs.direction = Some(Direction::Exporter);
     vec![
         Case {
             name: "top subnet pair by bytes, beside the same key the day before",
@@ -148,6 +163,19 @@ fn cases() -> Vec<Case> {
             answers: vec![vec![
                 vec![Value::U64(15169), Value::U64(900)],
                 vec![Value::U64(13335), Value::U64(500)],
+            ]],
+        },
+        Case {
+            name: "top AS pairs for HTTPS, in and out by the exporter's direction (one packed key)",
+            query: as_pairs,
+            answers: vec![vec![
+                vec![Value::U64(64500), Value::U64(15169), Value::U64(900), Value::Null],
+                vec![
+                    Value::U64(64500),
+                    Value::U64(13335),
+                    Value::U64(5),
+                    Value::U64(500),
+                ],
             ]],
         },
         Case {

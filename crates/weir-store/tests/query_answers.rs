@@ -188,6 +188,88 @@ fn top_n_by_total_ranks_keys_and_puts_the_rest_in_other() {
 }
 
 #[test]
+fn keys_of_several_integer_fields_are_ranked_and_read_back_whole() {
+    // Such keys are grouped as one packed integer: every bit of every field must come back in place, and
+    // ties broken by the fields in order, by total and over buckets alike.
+    let f = fixture("top-packed");
+    for dims in [
+        vec![Field::src_as, Field::dst_as],
+        vec![Field::proto, Field::src_port, Field::dst_port],
+        vec![Field::in_if, Field::out_if, Field::tos],
+    ] {
+        let (leaders, rest) = ranked(sums_by(&f.batch, &f.all, &dims, bytes), 4);
+        let q = Query::new(
+            RANGE,
+            top(dims.clone(), Metric::Bytes, Unit::Total, Agg::Total, None, 4),
+        );
+        let mut want: Vec<Vec<Value>> = leaders
+            .iter()
+            .map(|(k, v)| k.iter().cloned().chain([Value::U64(*v)]).collect())
+            .collect();
+        want.push(
+            std::iter::repeat_n(Value::Null, dims.len())
+                .chain([Value::U64(rest)])
+                .collect(),
+        );
+        assert_eq!(f.ask(&q).rows, want, "{dims:?}");
+    }
+    assert!(
+        f.all.iter().any(|r| r.dst_as == 4_200_000_000),
+        "the flows hold a 32-bit AS"
+    );
+
+    let step = 5 * MINUTE;
+    let n = (3 * HOUR / step) as usize;
+    let dims = [Field::src_as, Field::dst_as];
+    let per_key = buckets(&f, &f.all, &dims, T0, step, n, bytes);
+    let mut want: Vec<(Vec<Value>, u64)> = per_key
+        .values()
+        .map(|(k, s)| (k.clone(), *s.iter().max().expect("buckets")))
+        .collect();
+    want.sort_by_key(|w| std::cmp::Reverse(w.1));
+    assert_ne!(
+        want[2].1, want[3].1,
+        "a tie at the limit makes the test ambiguous"
+    );
+    let q = Query::new(
+        RANGE,
+        top(dims.to_vec(), Metric::Bytes, Unit::Total, Agg::Max, Some(300), 3),
+    );
+    let got = f.ask_raw(&q);
+    assert_eq!(got.rows.len(), 4, "three keys and Other");
+    for (row, (key, v)) in got.rows.iter().zip(&want[..3]) {
+        assert_eq!(&row[..2], key.as_slice());
+        assert_eq!(row[2], Value::U64(*v));
+    }
+
+    // A series split by such keys finds each row's slot by its packed key.
+    let (top, _) = ranked(sums_by(&f.batch, &f.all, &dims, bytes), 3);
+    let q = Query::new(
+        RANGE,
+        Kind::Series(Series {
+            step: Some(300),
+            split: dims.iter().copied().map(Dim::from).collect(),
+            limit: 3,
+            by: Metric::Bytes,
+            unit: Unit::Total,
+        }),
+    );
+    let answer = f.ask_raw(&q);
+    let mut want = Vec::new();
+    for b in 0..n {
+        let t = Value::Time(T0 + b as u64 * step);
+        let mut rest: u64 = per_key.values().map(|(_, s)| s[b]).sum();
+        for (key, _) in &top {
+            let v = per_key[&key_text(key)].1[b];
+            rest -= v;
+            want.push([vec![t.clone()], key.clone(), vec![Value::U64(v)]].concat());
+        }
+        want.push(vec![t, Value::Null, Value::Null, Value::U64(rest)]);
+    }
+    assert_eq!(answer.rows, want);
+}
+
+#[test]
 fn top_addresses_are_ranked_among_the_files_heaviest_and_every_key_when_those_may_not_hold_them() {
     // Files of thousands of addresses each: more than their lists hold.
     let f = fixture_of("top-heavy", 30_000, 1);

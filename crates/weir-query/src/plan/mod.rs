@@ -20,6 +20,7 @@ mod exec;
 mod flows;
 mod measure;
 mod needs;
+mod pack;
 mod query;
 mod rank;
 mod series;

@@ -22,6 +22,7 @@ use super::dim::Dim;
 use super::error::QueryError;
 use super::exec::Exec;
 use super::measure::{Side, p95_rank};
+use super::pack::Packed;
 use super::query::{Agg, Direction, Metric};
 use super::step::points;
 use crate::backend::{HeavyKeys, Value};
@@ -130,8 +131,11 @@ fn ranked(
     only: Option<&str>,
 ) -> Result<Vec<Ranked>, QueryError> {
     let s = x.sql;
-    let select = s.key_select(dims);
-    let keys = s.key_names(dims);
+    let packed = Packed::of(dims);
+    let (select, keys) = match &packed {
+        Some(p) => (p.select(&s), p.key(&s)),
+        None => (s.key_select(dims), s.key_names(dims)),
+    };
     let traffic = s.traffic(metric);
     let from = s.source(x.table, x.range, only);
     let order = format!("ORDER BY {} DESC NULLS LAST, {keys} LIMIT {limit}", s.score("a"));
@@ -178,6 +182,18 @@ fn ranked(
                 per_bucket()
             )
         }
+    };
+    let sql = match &packed {
+        Some(p) => {
+            let values = Side::of(s.query.direction)
+                .iter()
+                .map(|&side| s.alias("a", side))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let order = format!("ORDER BY {} DESC NULLS LAST, {}", s.score("a"), s.key_names(dims));
+            p.unpack(&s, &sql, &values, &order)
+        }
+        None => sql,
     };
     let sides = Side::of(s.query.direction).len();
     let rows = x.run(sql, dims.len() + sides)?;

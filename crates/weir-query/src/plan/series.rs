@@ -2,9 +2,9 @@
 //!
 //! Split, the engine first ranks keys by their total over the range; then one statement sums each bucket
 //! by slot, where a `CASE` numbers the top keys 1 to N and puts every other flow in slot 0, "Other" (for a
-//! key of one dimension, a `CASE key WHEN …` the engine looks up, [`Sql::slot_lookup`]). Every
-//! bucket of the range is in the answer, with zero where nothing was seen, for every key (and for "Other"
-//! when anything fell there).
+//! key of one dimension, or of narrow integers packed in one, a `CASE key WHEN …` the engine looks up,
+//! [`Sql::slot_lookup`]). Every bucket of the range is in the answer, with zero where nothing was seen,
+//! for every key (and for "Other" when anything fell there).
 
 use std::collections::HashMap;
 
@@ -14,6 +14,7 @@ use super::dim::Dim;
 use super::error::QueryError;
 use super::exec::{Answered, Exec};
 use super::measure::{self, Side};
+use super::pack::Packed;
 use super::query::{Agg, Series, Unit};
 use super::rank::rank;
 use super::sql::Sql;
@@ -54,7 +55,10 @@ pub fn run(x: &mut Exec<'_>, q: &Series, fixed: Option<&[Vec<Value>]>) -> Result
     } else {
         let slot = match q.split.as_slice() {
             &[dim] => s.slot_lookup(dim, &keys),
-            dims => slot_tests(s, dims, &keys),
+            dims => match Packed::of(dims) {
+                Some(p) => p.slot_lookup(&s, &keys),
+                None => slot_tests(s, dims, &keys),
+            },
         }
         .ok_or_else(|| x.bad("a key value of the wrong type"))?;
         format!(

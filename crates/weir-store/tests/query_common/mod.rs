@@ -91,7 +91,8 @@ pub fn flows(n: usize) -> FlowBatch {
             80 | 8080..=8082 => "http",
             _ => "",
         };
-        let dst_as = rng.pick(&[15169, 13335, 64500, 64501, 64502, 64503]);
+        // A 32-bit private AS among them, so that keys using every bit of the column are read back whole.
+        let dst_as = rng.pick(&[15169, 13335, 64500, 64501, 64502, 4_200_000_000]);
         let packets = match rng.below(40) {
             0 => 0,
             1..=20 => 1 + rng.below(10),
