@@ -352,6 +352,10 @@ fn questions() -> Vec<(&'static str, Query)> {
         ("series by protocol, in and out", by_exporter),
         ("series by source network", q(series(vec![Dim::SrcNet]), "")),
         (
+            "series by subnet pair",
+            q(series(vec![Dim::SrcNet, Dim::DstNet]), ""),
+        ),
+        (
             "series by protocol and port",
             q(series(vec![f(Field::proto), f(Field::dst_port)]), ""),
         ),

@@ -853,3 +853,77 @@ fn series_split_by_network_count_rows_of_a_top_network_range_but_another_mask_on
     }
     assert_eq!(answer.rows, want);
 }
+
+#[test]
+fn subnet_pairs_in_either_order_are_ranked_and_split_as_the_flows_sum() {
+    // Such pairs are grouped and looked up as one key of both networks, taken apart for the answer.
+    let f = fixture("subnet-pairs");
+    let range = TimeRange::new(T0, T0 + HOUR);
+    let n = (HOUR / (10 * MINUTE)) as usize;
+    let within = f.within(range);
+    let text = |(a, len): (std::net::IpAddr, u8)| Value::Str(format!("{a}/{len}"));
+    for dims in [[Dim::SrcNet, Dim::DstNet], [Dim::DstNet, Dim::SrcNet]] {
+        let key = |r: &FlowRecord| {
+            let src = text(weir_query::plan::net(r.src_addr, r.src_mask, 24, 48));
+            let dst = text(weir_query::plan::net(r.dst_addr, r.dst_mask, 24, 48));
+            match dims[0] {
+                Dim::SrcNet => vec![src, dst],
+                _ => vec![dst, src],
+            }
+        };
+        let mut per_pair: HashMap<String, (Vec<Value>, Vec<u64>)> = HashMap::new();
+        for r in &within {
+            let b = ((r.time_received - range.from) / (10 * MINUTE)) as usize;
+            let k = key(r);
+            per_pair.entry(key_text(&k)).or_insert_with(|| (k, vec![0; n])).1[b] += bytes(r);
+        }
+        let (top, rest) = ranked(
+            per_pair
+                .iter()
+                .map(|(t, (k, s))| (t.clone(), (k.clone(), s.iter().sum())))
+                .collect(),
+            3,
+        );
+        let q = Query::new(
+            range,
+            Kind::TopN(TopN {
+                dims: dims.to_vec(),
+                by: Metric::Bytes,
+                unit: Unit::Total,
+                agg: Agg::Total,
+                step: None,
+                limit: 3,
+                other: true,
+            }),
+        );
+        let mut want: Vec<Vec<Value>> = top
+            .iter()
+            .map(|(k, v)| [k.clone(), vec![Value::U64(*v)]].concat())
+            .collect();
+        want.push(vec![Value::Null, Value::Null, Value::U64(rest)]);
+        assert_eq!(f.ask_raw(&q).rows, want, "{dims:?}");
+
+        let q = Query::new(
+            range,
+            Kind::Series(Series {
+                step: Some(600),
+                split: dims.to_vec(),
+                limit: 3,
+                by: Metric::Bytes,
+                unit: Unit::Total,
+            }),
+        );
+        let mut want = Vec::new();
+        for b in 0..n {
+            let t = Value::Time(range.from + b as u64 * 10 * MINUTE);
+            let mut rest: u64 = per_pair.values().map(|(_, s)| s[b]).sum();
+            for (k, _) in &top {
+                let v = per_pair[&key_text(k)].1[b];
+                rest -= v;
+                want.push([vec![t.clone()], k.clone(), vec![Value::U64(v)]].concat());
+            }
+            want.push(vec![t, Value::Null, Value::Null, Value::U64(rest)]);
+        }
+        assert_eq!(f.ask_raw(&q).rows, want, "{dims:?}");
+    }
+}
