@@ -66,22 +66,33 @@ impl ScalarUDFImpl for Net {
         let arrays = ColumnarValue::values_to_arrays(&[addr.clone(), mask.clone()])?;
         let addrs = arrays[0].as_fixed_size_binary();
         let masks = arrays[1].as_primitive::<UInt8Type>();
-        let mut keys = MutableBuffer::new(addrs.len() * NET_KEY_LEN);
+        let n = addrs.len();
+        let Some(octets) = addrs
+            .value_data()
+            .get(..n * 16)
+            .filter(|_| addrs.value_size() == 16)
+        else {
+            return exec_err!("weir_net: addresses of {} bytes", addrs.value_size());
+        };
+        // Written in place a fixed-size chunk at a time: a call to copy each row's few bytes was as costly
+        // as cutting its network.
+        let mut keys = MutableBuffer::from_len_zeroed(n * NET_KEY_LEN);
         // The previous row's address and mask, and its key.
-        let mut last: Option<(&[u8], u8)> = None;
+        let mut last: Option<([u8; 16], u8)> = None;
         let mut key = [0; NET_KEY_LEN];
-        for i in 0..addrs.len() {
+        for (i, (octets, out)) in octets
+            .chunks_exact(16)
+            .zip(keys.as_slice_mut().chunks_exact_mut(NET_KEY_LEN))
+            .enumerate()
+        {
             // A null address gets any key; the null mask below hides it.
-            let octets = addrs.value(i);
+            let a = <[u8; 16]>::try_from(octets).unwrap_or_default();
             let m = if masks.is_null(i) { 0 } else { masks.value(i) };
-            if last != Some((octets, m)) {
-                let Ok(a) = <[u8; 16]>::try_from(octets) else {
-                    return exec_err!("weir_net: an address of {} bytes", octets.len());
-                };
+            if last != Some((a, m)) {
                 key = net_key(weir_query::plan::net(Ipv6Addr::from(a), m, v4, v6));
-                last = Some((octets, m));
+                last = Some((a, m));
             }
-            keys.extend_from_slice(&key);
+            out.copy_from_slice(&key);
         }
         let nulls = addrs.nulls().cloned();
         let out = FixedSizeBinaryArray::try_new(WIDTH, keys.into(), nulls)?;
