@@ -1,5 +1,13 @@
-import { useEffect, useRef } from 'preact/hooks';
-import { type ECharts, type EChartsOption, echarts } from '../charts';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { ECharts, EChartsOption } from '../charts';
+
+type Charts = typeof import('../charts');
+
+/** ECharts, loaded apart from the app: most of the script the UI ships, which the browser would otherwise
+ * parse before the app could ask the server anything. Asked for when this module loads, so it arrives
+ * while the views' first requests are answered. */
+let loaded: Charts | null = null;
+const loading: Promise<Charts> = import('../charts').then((m) => (loaded = m));
 
 export interface ClickEvent {
   seriesId?: string;
@@ -31,9 +39,15 @@ export function Chart({ option, height, onBrush, onClick, onPoint, brushed, clas
   const chart = useRef<ECharts | null>(null);
   const handlers = useRef({ onBrush, onClick, onPoint });
   handlers.current = { onBrush, onClick, onPoint };
+  const [charts, setCharts] = useState(loaded);
 
   useEffect(() => {
-    const c = echarts.init(el.current!, undefined, { renderer: 'canvas' });
+    if (!charts) void loading.then(setCharts);
+  }, []);
+
+  useEffect(() => {
+    if (!charts) return;
+    const c = charts.echarts.init(el.current!, undefined, { renderer: 'canvas' });
     chart.current = c;
     c.on('brushEnd', (e: unknown) => {
       const areas = (e as { areas?: { coordRange?: [number, number] }[] }).areas ?? [];
@@ -54,7 +68,7 @@ export function Chart({ option, height, onBrush, onClick, onPoint, brushed, clas
       c.dispose();
       chart.current = null;
     };
-  }, []);
+  }, [charts]);
 
   useEffect(() => {
     const c = chart.current;
@@ -67,11 +81,11 @@ export function Chart({ option, height, onBrush, onClick, onPoint, brushed, clas
         brushOption: { brushType: 'lineX', brushMode: 'single' },
       });
     }
-  }, [option]);
+  }, [option, charts]);
 
   useEffect(() => {
     if (!brushed) chart.current?.dispatchAction({ type: 'brush', areas: [] });
-  }, [brushed]);
+  }, [brushed, charts]);
 
   return <div ref={el} class={`chart ${cls ?? ''}`} style={{ height: `${height}px` }} />;
 }
