@@ -2,6 +2,8 @@
 //! handlers read ([`params_of`]), so the document cannot name a parameter the server refuses.
 
 use serde_json::{Map, Value as J, json};
+use weir_flow::FIELDS;
+use weir_query::plan::{DERIVED, MAX_DIMS};
 
 use super::params::{COMMON, params_of};
 use crate::ask::Ask;
@@ -27,11 +29,11 @@ fn parameter(name: &str) -> J {
         ),
         "dims" => (
             "Comma-separated dimensions the top-N is keyed by: schema field names, or `src_net`/`dst_net` (an address cut to its mask; /24 or /48 when the exporter sent none).",
-            json!({ "type": "string" }),
+            json!({ "type": "string", "pattern": format!("^{}$", dims_pattern()) }),
         ),
         "split" => (
             "Comma-separated dimensions the series is split by (the top `limit` keys and Other): schema field names, or `src_net`/`dst_net`.",
-            json!({ "type": "string" }),
+            json!({ "type": "string", "pattern": format!("^(?:{})?$", dims_pattern()) }),
         ),
         "by" => (
             "What is measured: bytes (scaled by sampling), packets (scaled) or flows.",
@@ -83,6 +85,29 @@ fn parameter(name: &str) -> J {
         },
         "schema": schema,
     })
+}
+
+/// The dimensions a key may have: one to [`MAX_DIMS`] of their names, comma-separated (the server also
+/// reads names in any case, and refuses a name given twice). Generated requests then ask real questions
+/// instead of naming fields that do not exist.
+fn dims_pattern() -> String {
+    let names = dimension_names().join("|");
+    format!("(?:{names})(?:,(?:{names})){{0,{}}}", MAX_DIMS - 1)
+}
+
+/// Every name a key's dimension can have: the derived ones and the schema's dimension columns.
+fn dimension_names() -> Vec<&'static str> {
+    DERIVED
+        .iter()
+        .map(|(d, _)| d.name())
+        .chain(
+            FIELDS
+                .iter()
+                .map(|f| f.column())
+                .filter(|c| c.dimension)
+                .map(|c| c.name),
+        )
+        .collect()
 }
 
 fn error_responses(ok: J) -> J {
@@ -250,4 +275,28 @@ pub fn document() -> J {
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use weir_query::plan::{Dim, dim};
+
+    use super::*;
+
+    #[test]
+    fn the_dimensions_documented_are_those_a_key_can_have() {
+        let names = dimension_names();
+        for name in &names {
+            let d = dim(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(!matches!(d, Dim::Field(f) if !f.column().dimension), "{name}");
+        }
+        assert!(names.contains(&"src_net") && names.contains(&"dst_port"));
+        assert!(!names.contains(&"bytes"), "a metric is no dimension");
+        let pattern = dims_pattern();
+        let alternatives = format!("(?:{})", names.join("|"));
+        assert_eq!(
+            pattern,
+            format!("{alternatives}(?:,{alternatives}){{0,{}}}", MAX_DIMS - 1)
+        );
+    }
 }
