@@ -2,8 +2,8 @@
 //! handlers read ([`params_of`]), so the document cannot name a parameter the server refuses.
 
 use serde_json::{Map, Value as J, json};
-use weir_flow::FIELDS;
-use weir_query::plan::{DERIVED, MAX_DIMS};
+use weir_flow::{FIELDS, Kind};
+use weir_query::plan::{DERIVED, MAX_DIMS, MAX_FLOWS, MAX_OFFSET, MAX_TOP};
 
 use super::params::{COMMON, params_of};
 use crate::ask::Ask;
@@ -55,14 +55,17 @@ fn parameter(name: &str) -> J {
             "Rows of a top-N, series of a split series, or flows of a listing.",
             json!({ "type": "integer", "minimum": 1 }),
         ),
-        "offset" => ("Flows to skip first.", json!({ "type": "integer", "minimum": 0 })),
+        "offset" => (
+            "Flows to skip first.",
+            json!({ "type": "integer", "minimum": 0, "maximum": MAX_OFFSET }),
+        ),
         "other" => (
             "Whether a top-N has a row (key `Other`) for every other key.",
             json!({ "type": "boolean" }),
         ),
         "order" => (
             "Sort order of the flows: `FIELD`, `FIELD:asc` or `FIELD:desc`; default `time_received:desc`.",
-            json!({ "type": "string" }),
+            json!({ "type": "string", "pattern": format!("^(?:(?:{})(?::asc|:desc)?)?$", orderable_names().join("|")) }),
         ),
         "direction" => (
             "Split traffic into in (negative) and out (positive): through interface `IFINDEX` or `IFINDEX@EXPORTER`, or `exporter` as the exporter reports it.",
@@ -110,6 +113,16 @@ fn dimension_names() -> Vec<&'static str> {
         .collect()
 }
 
+/// Every field flows can be listed in the order of (lists and opaque bytes have none).
+fn orderable_names() -> Vec<&'static str> {
+    FIELDS
+        .iter()
+        .map(|f| f.column())
+        .filter(|c| !matches!(c.kind, Kind::U32List | Kind::Bytes))
+        .map(|c| c.name)
+        .collect()
+}
+
 fn error_responses(ok: J) -> J {
     let error = json!({ "description": "", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });
     let with = |d: &str| {
@@ -137,6 +150,17 @@ fn question(ask: Ask, summary: &str) -> J {
         for p in params.iter_mut().filter(|p| p["name"] == "dims") {
             p["required"] = true.into();
             p["schema"]["minLength"] = 1.into();
+        }
+    }
+    // The most rows a top-N or a listing gives (a series' limit applies only when it is split).
+    let most = match ask {
+        Ask::Top => Some(MAX_TOP),
+        Ask::Flows => Some(MAX_FLOWS),
+        _ => None,
+    };
+    if let Some(most) = most {
+        for p in params.iter_mut().filter(|p| p["name"] == "limit") {
+            p["schema"]["maximum"] = most.into();
         }
     }
     json!({
@@ -298,5 +322,28 @@ mod tests {
             pattern,
             format!("{alternatives}(?:,{alternatives}){{0,{}}}", MAX_DIMS - 1)
         );
+    }
+
+    #[test]
+    fn flows_are_documented_as_orderable_by_what_the_planner_orders_by() {
+        use weir_query::backend::TimeRange;
+        use weir_query::plan::{Flows, Kind as Question, Order, Query, validate};
+        let names = orderable_names();
+        assert!(names.contains(&"time_received") && !names.contains(&"dst_as_path"));
+        for f in FIELDS {
+            let q = Query::new(
+                TimeRange::new(0, 1),
+                Question::Flows(Flows {
+                    order: Order {
+                        field: *f,
+                        descending: true,
+                    },
+                    limit: 1,
+                    offset: 0,
+                }),
+            );
+            let name = f.column().name;
+            assert_eq!(validate(&q).is_ok(), names.contains(&name), "{name}");
+        }
     }
 }
