@@ -167,11 +167,7 @@ fn ranked(
                     s.alias("v", side)
                 )
             });
-            let values = Side::of(s.query.direction)
-                .iter()
-                .map(|&side| s.alias("v", side))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let values = s.aliases("v");
             format!(
                 "SELECT {keys}, {} FROM (SELECT {keys}, {values}, {numbered} FROM ({}) AS b) AS w GROUP BY {keys} {order}",
                 s.per_side("a", |side| format!(
@@ -185,13 +181,8 @@ fn ranked(
     };
     let sql = match &packed {
         Some(p) => {
-            let values = Side::of(s.query.direction)
-                .iter()
-                .map(|&side| s.alias("a", side))
-                .collect::<Vec<_>>()
-                .join(", ");
             let order = format!("ORDER BY {} DESC NULLS LAST, {}", s.score("a"), s.key_names(dims));
-            p.unpack(&s, &sql, &values, &order)
+            p.unpack(&s, &sql, &s.aliases("a"), &order)
         }
         None => sql,
     };

@@ -182,6 +182,15 @@ impl Sql<'_> {
             .join(", ")
     }
 
+    /// `alias[_in], alias[_out]`: the per-side values [`per_side`](Self::per_side) named, to select again.
+    pub fn aliases(&self, alias: &str) -> String {
+        Side::of(self.query.direction)
+            .iter()
+            .map(|&side| self.alias(alias, side))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// The alias of a per-side value.
     pub fn alias(&self, alias: &str, side: Side) -> String {
         match side {
