@@ -243,7 +243,7 @@ fn keys_of_several_integer_fields_are_ranked_and_read_back_whole() {
     }
 
     // A series split by such keys finds each row's slot by its packed key.
-    let (top, _) = ranked(sums_by(&f.batch, &f.all, &dims, bytes), 3);
+    let (top, _) = ranked(totals(&per_key), 3);
     let q = Query::new(
         RANGE,
         Kind::Series(Series {
@@ -254,19 +254,7 @@ fn keys_of_several_integer_fields_are_ranked_and_read_back_whole() {
             unit: Unit::Total,
         }),
     );
-    let answer = f.ask_raw(&q);
-    let mut want = Vec::new();
-    for b in 0..n {
-        let t = Value::Time(T0 + b as u64 * step);
-        let mut rest: u64 = per_key.values().map(|(_, s)| s[b]).sum();
-        for (key, _) in &top {
-            let v = per_key[&key_text(key)].1[b];
-            rest -= v;
-            want.push([vec![t.clone()], key.clone(), vec![Value::U64(v)]].concat());
-        }
-        want.push(vec![t, Value::Null, Value::Null, Value::U64(rest)]);
-    }
-    assert_eq!(answer.rows, want);
+    assert_eq!(f.ask_raw(&q).rows, series_rows(&per_key, &top, T0, step, n));
 }
 
 #[test]
@@ -372,6 +360,43 @@ fn buckets(
         out.entry(key_text(&key)).or_insert_with(|| (key, vec![0; n])).1[b] += amount(r);
     }
     out
+}
+
+/// Each key's total over its buckets, as [`ranked`] takes them.
+fn totals(per_key: &HashMap<String, (Vec<Value>, Vec<u64>)>) -> HashMap<String, (Vec<Value>, u64)> {
+    per_key
+        .iter()
+        .map(|(t, (k, s))| (t.clone(), (k.clone(), s.iter().sum())))
+        .collect()
+}
+
+/// The rows of a series split by `top` (keys of `per_key`'s), bucket by bucket from `from`: each top key's
+/// value, then Other with everything else in the bucket.
+fn series_rows(
+    per_key: &HashMap<String, (Vec<Value>, Vec<u64>)>,
+    top: &[(Vec<Value>, u64)],
+    from: u64,
+    step: u64,
+    n: usize,
+) -> Vec<Vec<Value>> {
+    let width = top.first().map_or(0, |(k, _)| k.len());
+    let mut rows = Vec::new();
+    for b in 0..n {
+        let t = Value::Time(from + b as u64 * step);
+        let mut rest: u64 = per_key.values().map(|(_, s)| s[b]).sum();
+        for (key, _) in top {
+            let v = per_key[&key_text(key)].1[b];
+            rest -= v;
+            rows.push([vec![t.clone()], key.clone(), vec![Value::U64(v)]].concat());
+        }
+        rows.push(
+            std::iter::once(t)
+                .chain(std::iter::repeat_n(Value::Null, width))
+                .chain([Value::U64(rest)])
+                .collect(),
+        );
+    }
+    rows
 }
 
 /// The 95th percentile as burstable billing takes it: the top 5 % (rounded down) dropped.
@@ -484,13 +509,7 @@ fn series_fill_empty_buckets_and_split_the_top_keys_from_other() {
     let n = ((range.to - range.from) / MINUTE) as usize;
     let within = f.within(range);
     let per_app = buckets(&f, &within, &[Field::app], range.from, MINUTE, n, packets);
-    let (top, _) = ranked(
-        per_app
-            .iter()
-            .map(|(k, (key, s))| (k.clone(), (key.clone(), s.iter().sum())))
-            .collect(),
-        2,
-    );
+    let (top, _) = ranked(totals(&per_app), 2);
     let q = Query::new(
         range,
         Kind::Series(Series {
@@ -856,7 +875,7 @@ fn series_split_by_network_count_rows_of_a_top_network_range_but_another_mask_on
 
 #[test]
 fn subnet_pairs_in_either_order_are_ranked_and_split_as_the_flows_sum() {
-    // Such pairs are grouped and looked up as one key of both networks, taken apart for the answer.
+    // Each network is cut under its own flow's mask, and the pair keeps the order asked for.
     let f = fixture("subnet-pairs");
     let range = TimeRange::new(T0, T0 + HOUR);
     let n = (HOUR / (10 * MINUTE)) as usize;
@@ -877,13 +896,7 @@ fn subnet_pairs_in_either_order_are_ranked_and_split_as_the_flows_sum() {
             let k = key(r);
             per_pair.entry(key_text(&k)).or_insert_with(|| (k, vec![0; n])).1[b] += bytes(r);
         }
-        let (top, rest) = ranked(
-            per_pair
-                .iter()
-                .map(|(t, (k, s))| (t.clone(), (k.clone(), s.iter().sum())))
-                .collect(),
-            3,
-        );
+        let (top, rest) = ranked(totals(&per_pair), 3);
         let q = Query::new(
             range,
             Kind::TopN(TopN {
@@ -913,17 +926,7 @@ fn subnet_pairs_in_either_order_are_ranked_and_split_as_the_flows_sum() {
                 unit: Unit::Total,
             }),
         );
-        let mut want = Vec::new();
-        for b in 0..n {
-            let t = Value::Time(range.from + b as u64 * 10 * MINUTE);
-            let mut rest: u64 = per_pair.values().map(|(_, s)| s[b]).sum();
-            for (k, _) in &top {
-                let v = per_pair[&key_text(k)].1[b];
-                rest -= v;
-                want.push([vec![t.clone()], k.clone(), vec![Value::U64(v)]].concat());
-            }
-            want.push(vec![t, Value::Null, Value::Null, Value::U64(rest)]);
-        }
+        let want = series_rows(&per_pair, &top, range.from, 10 * MINUTE, n);
         assert_eq!(f.ask_raw(&q).rows, want, "{dims:?}");
     }
 }
