@@ -1,14 +1,7 @@
 // ECharts, only the parts the UI draws with, so the bundle stays small.
 
 import { BarChart, LineChart, SankeyChart } from 'echarts/charts';
-import {
-  BrushComponent,
-  DataZoomComponent,
-  GridComponent,
-  LegendComponent,
-  ToolboxComponent,
-  TooltipComponent,
-} from 'echarts/components';
+import { BrushComponent, GridComponent, TooltipComponent } from 'echarts/components';
 import * as echarts from 'echarts/core';
 import { CanvasRenderer } from 'echarts/renderers';
 
@@ -18,10 +11,7 @@ echarts.use([
   SankeyChart,
   GridComponent,
   TooltipComponent,
-  LegendComponent,
   BrushComponent,
-  DataZoomComponent,
-  ToolboxComponent,
   CanvasRenderer,
 ]);
 

@@ -91,7 +91,6 @@ export function trafficOption(m: TrafficModel, hidden: ReadonlySet<string>, o: T
         brushStyle: { color: 'rgba(30, 100, 200, 0.15)', borderColor: 'rgba(30, 100, 200, 0.6)', borderWidth: 1 },
         outOfBrush: { colorAlpha: 1 },
       },
-      toolbox: { show: false, feature: { brush: { type: ['lineX', 'clear'] } } },
     });
   }
   return option;
