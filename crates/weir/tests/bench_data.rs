@@ -399,6 +399,30 @@ fn the_store_and_the_parquet_file_hold_the_generated_flows() {
 }
 
 #[test]
+fn a_day_ending_now_is_merged_as_a_live_collector_would_have_merged_it() {
+    // Half the day lies ahead: its partitions are not complete, yet a collector that had received their
+    // flows a second at a time would have merged all but its last half minute of parts.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let start = (now - 12 * 3600 * 1_000_000_000).to_string();
+    let dir = TempDir::new("bench-data-now");
+    let store = dir.path("store");
+    bench_data(&["--flows", "20000", "--start", &start, "--out", &store]);
+    let files = parquet_files(std::path::Path::new(&store));
+    assert!(files.len() > 24, "{files:?}");
+    let parts: Vec<_> = files
+        .iter()
+        .filter(|f| {
+            f.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("part-"))
+        })
+        .collect();
+    assert!(parts.is_empty(), "{parts:?}");
+}
+
+#[test]
 fn a_settings_file_adds_its_rollups_to_the_store() {
     let dir = TempDir::new("bench-data-config");
     let config = dir.path("weir.toml");

@@ -11,7 +11,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use weir_flow::FlowBatch;
 use weir_query::plan::Table;
-use weir_store::{Store, StoreConfig, now_ns};
+use weir_store::{Store, StoreConfig};
 
 /// The store being filled.
 #[derive(Debug)]
@@ -57,14 +57,19 @@ impl StoreOutput {
         Ok(())
     }
 
-    /// Writes what is buffered, merges the parts as the store's maintenance does, and closes the store;
-    /// the flows acknowledged.
+    /// Writes what is buffered, merges the parts as a live collector's maintenance would have by the time
+    /// it had received them all, and closes the store; the flows acknowledged.
+    ///
+    /// A collector flushes every second and merges every `merge_parts` (32) parts, so only its last half
+    /// minute of flows is ever in parts. Parts cut by size cover far more: the hour in progress at the end
+    /// of the generated day (when it ends now) would stay in a few large parts, which the collector would
+    /// long have merged. So every partition is merged as a complete one is.
     pub fn finish(mut self) -> anyhow::Result<u64> {
         self.store
             .flush()
             .with_context(|| format!("cannot write flows to {}", self.dir))?;
         self.store
-            .maintain(now_ns())
+            .maintain(u64::MAX)
             .with_context(|| format!("cannot merge the parts of {}", self.dir))?;
         self.store
             .close()
