@@ -87,6 +87,15 @@ function freePort(kind) {
   });
 }
 
+/** Milliseconds in a clock tick of `/proc/<pid>/stat`. */
+const TICK_MS = 1000 / (Number(sh('getconf', ['CLK_TCK'])) || 100);
+
+/** CPU time (user and system) `weir serve` has used, in milliseconds (to a clock tick). */
+function serverCpuMs() {
+  const f = fs.readFileSync(`/proc/${serve.pid}/stat`, 'utf8').split(')')[1].trim().split(/\s+/);
+  return (Number(f[11]) + Number(f[12])) * TICK_MS;
+}
+
 /** What else the machine is doing: compilers running, load, and CPU time stolen by the host since `from`. */
 function cpuTimes() {
   const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
@@ -222,6 +231,11 @@ try {
   /** Loads `hash` in a fresh page: ms until drawn, and the API requests it made. */
   async function load(hash, screenshot) {
     const page = await context.newPage();
+    // Where the machine's time goes: the server's CPU, and the page's main thread (its tasks, of which
+    // scripts), which share the two cores.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Performance.enable');
+    const serverBefore = serverCpuMs();
     try {
       await page.goto(base + hash, { waitUntil: 'commit' });
       try {
@@ -234,8 +248,11 @@ try {
         const errors = await page.$$eval('.error', (es) => es.map((x) => x.textContent)).catch(() => []);
         throw new Error(`${hash} not drawn within ${TIMEOUT / 1000} s (${errors.join(' | ') || 'no error shown'}); see ${shot}`);
       }
+      const server_cpu_ms = serverCpuMs() - serverBefore;
+      const metrics = Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
       if (screenshot) await page.screenshot({ path: path.join(WORK, screenshot), fullPage: true });
-      return await page.evaluate(() => ({
+      const cpu = { server_cpu_ms, main_thread_ms: metrics.TaskDuration * 1000, script_ms: metrics.ScriptDuration * 1000 };
+      return { ...cpu, ...(await page.evaluate(() => ({
         ms: window.__drawnAt,
         errors: [...document.querySelectorAll('.error')].map((e) => e.textContent),
         requests: performance
@@ -248,7 +265,7 @@ try {
             server: e.responseEnd - e.requestStart,
             total: e.duration,
           })),
-      }));
+      }))) };
     } finally {
       await page.close();
     }
@@ -331,6 +348,9 @@ try {
       first_api_request: stats(loads.map((l) => Math.min(...l.requests.map((r) => r.start)))),
       last_api_answer: stats(loads.map((l) => Math.max(...l.requests.map((r) => r.start + r.total)))),
       runs_ms: loads.map((l) => Math.round(l.ms)),
+      server_cpu_ms: stats(loads.map((l) => l.server_cpu_ms)),
+      main_thread_ms: stats(loads.map((l) => l.main_thread_ms)),
+      script_ms: stats(loads.map((l) => l.script_ms)),
       api_requests: stats(loads.map((l) => l.requests.length)),
       errors_shown: [...new Set(loads.flatMap((l) => l.errors))],
       slowest_request: requests[0],
@@ -358,6 +378,9 @@ try {
   if (rollup.length) console.log(`\ntop-N answered by a rollup: worst p95 ${Math.max(...rollup.map((a) => a.p95))} ms (goal < 300 ms)`);
   console.log(`\n${table(['page', 'min', 'median', 'p95', 'max', 'first request', 'last answer', 'API requests', 'slowest request: median ms (queued in the browser + server), table'], Object.entries(results.pages).map(([n, p]) => { const s = p.slowest_request; return [n, ...ms(p.drawn), p.first_api_request.median, p.last_api_answer.median, p.api_requests.max, `${short(s.url)}: ${s.total.median} (${s.queued.median} + ${s.server.median}), ${s.table || '-'}`]; }))}`);
   for (const [n, p] of Object.entries(results.pages)) for (const e of p.errors_shown) console.log(`\nerror shown on the ${n}: ${e}`);
+  for (const [n, p] of Object.entries(results.pages)) {
+    console.log(`${n}: per load, server CPU ${p.server_cpu_ms.median} ms, browser main thread ${p.main_thread_ms.median} ms (scripts ${p.script_ms.median} ms) (medians)`);
+  }
   console.log(`\nthe dashboard drawn: median ${results.pages.dashboard.drawn.median} ms, p95 ${results.pages.dashboard.drawn.p95} ms (goal < 1000 ms)`);
   console.log(`machine: ${JSON.stringify(results.machine.at_end)}; rustc running in ${others.with_rustc} of ${others.samples} samples while measuring`);
   fs.writeFileSync(path.join(WORK, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
