@@ -80,8 +80,26 @@ fn demo_exporters_reach_the_store_in_every_dialect_and_stop_on_sigint() {
         );
         thread::sleep(Duration::from_millis(200));
     }
+    // Then a few seconds more, until the store holds more than the thousand flows checked below: a busy
+    // machine sends fewer a second.
     thread::sleep(Duration::from_secs(2));
-    let metrics = get(&http, "/metrics");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let metrics = loop {
+        let metrics = get(&http, "/metrics");
+        let stored = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("weir_store_flows_acknowledged_total "))
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0);
+        if stored > 1000 {
+            break metrics;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{stored} flows stored in 30 s:\n{metrics}"
+        );
+        thread::sleep(Duration::from_millis(200));
+    };
     for (series, what) in [
         ("weir_exporter_sequence_gaps_total", "sequence gaps"),
         ("weir_exporter_errors_total", "decoding errors"),
