@@ -386,6 +386,15 @@ fn the_store_and_the_parquet_file_hold_the_generated_flows() {
             assert!(rows < generated.len(), "{table} has {rows} rows");
         }
     }
+    // A day in the past ends as a collector that kept running has it: every partition merged.
+    let parts: Vec<_> = parquet_files(store)
+        .into_iter()
+        .filter(|f| {
+            f.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("part-"))
+        })
+        .collect();
+    assert!(parts.is_empty(), "{parts:?}");
     let parquet = dir.path("flows.parquet");
     bench_data(&[&args[..], &["--parquet", &parquet]].concat());
     assert_eq!(parquet_sum(&[parquet.into()], "bytes"), (generated.len(), bytes));
@@ -399,27 +408,47 @@ fn the_store_and_the_parquet_file_hold_the_generated_flows() {
 }
 
 #[test]
-fn a_day_ending_now_is_merged_as_a_live_collector_would_have_merged_it() {
-    // Half the day lies ahead: its partitions are not complete, yet a collector that had received their
-    // flows a second at a time would have merged all but its last half minute of parts.
+fn a_day_ending_now_ends_as_a_collector_holds_it() {
+    // The day's last seventy minutes come a part a second, merged every few dozen as `weir serve`'s upkeep
+    // merges them: the newest seconds stay in parts, the hour before them sits in merged files, and the
+    // hours before those each end as one merged file.
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_nanos();
-    let start = (now - 12 * 3600 * 1_000_000_000).to_string();
+    let start = (now - 24 * 3600 * 1_000_000_000).to_string();
     let dir = TempDir::new("bench-data-now");
     let store = dir.path("store");
-    bench_data(&["--flows", "20000", "--start", &start, "--out", &store]);
-    let files = parquet_files(std::path::Path::new(&store));
-    assert!(files.len() > 24, "{files:?}");
-    let parts: Vec<_> = files
-        .iter()
-        .filter(|f| {
-            f.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with("part-"))
-        })
+    bench_data(&["--flows", "200000", "--start", &start, "--out", &store]);
+    let raw = std::path::Path::new(&store).join("flows");
+    let mut hours: Vec<std::path::PathBuf> = fs::read_dir(&raw)
+        .unwrap()
+        .flat_map(|day| fs::read_dir(day.unwrap().path()).unwrap())
+        .map(|hour| hour.unwrap().path())
         .collect();
-    assert!(parts.is_empty(), "{parts:?}");
+    hours.sort();
+    assert!(hours.len() >= 24, "{hours:?}");
+    let names = |dir: &std::path::Path| -> Vec<String> {
+        let mut n: Vec<String> = parquet_files(dir)
+            .iter()
+            .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        n.sort();
+        n
+    };
+    for hour in &hours[..hours.len() - 2] {
+        let files = names(hour);
+        assert!(
+            files.len() == 1 && files[0].starts_with("merged-"),
+            "{}: {files:?}",
+            hour.display()
+        );
+    }
+    let last = names(hours.last().unwrap());
+    let parts = last.iter().filter(|n| n.starts_with("part-")).count();
+    // Up to 32 parts wait for a merge, and a merge waits up to 15 seconds for the upkeep.
+    assert!((1..=48).contains(&parts), "{last:?}");
+    assert!(last.iter().any(|n| n.starts_with("merged-")), "{last:?}");
 }
 
 #[test]

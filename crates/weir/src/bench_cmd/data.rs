@@ -21,6 +21,7 @@ use std::time::Instant;
 use anyhow::Context as _;
 use clap::{ArgGroup, Args};
 use weir_flow::FlowBatch;
+use weir_flow::time::NANOS_PER_SEC;
 use weir_query::filter::parse_time;
 use weir_query::plan::Table;
 
@@ -104,6 +105,7 @@ pub fn run(args: &DataArgs) -> anyhow::Result<()> {
         Output::Store(Box::new(StoreOutput::create(
             dir,
             tables(args.config.as_deref())?,
+            args.start.saturating_add(secs.saturating_mul(NANOS_PER_SEC)),
         )?))
     } else if let Some(path) = &args.parquet {
         Output::Parquet(Box::new(ParquetOutput::create(path)?))
