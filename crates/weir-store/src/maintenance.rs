@@ -1,10 +1,12 @@
 //! Background upkeep of the files: merging the parts of a partition, and retention.
 //!
 //! Each flush adds a part per partition and table, so a partition collects many small files. Merging
-//! follows two rules: when a partition holds more than `merge_parts` parts, they become one merged file;
+//! follows three rules: when a partition holds more than `merge_parts` parts, they become one merged file;
+//! when its newest merged files are [`FANOUT`] of one size tier, they become one of the next ([`tier`]);
 //! when it holds more than `merge_parts` merged files, or it is complete (its end is `settle` in the past)
-//! and holds more than one file or a part, everything becomes one merged file. Parts are merged a few dozen
-//! at a time while the partition fills, and each complete partition ends as one merged file (encoded harder
+//! and holds more than one file or a part, everything becomes one merged file. So a partition that is still
+//! filling holds its newest seconds in parts and the rest in a few merged files per tier (every query of
+//! the hour in progress opens each), and each complete partition ends as one merged file (encoded harder
 //! than parts, raw rows in the order of `merge.rs`). Files of a gigabyte or more are left as they are, so
 //! that a busy hour is not rewritten again and again.
 //!
@@ -27,6 +29,32 @@ use crate::units;
 
 /// A file at least this large is never merged again.
 const LARGE_FILE: u64 = 1 << 30;
+
+/// Merged files of one size tier that are merged together once there are this many back to back.
+const FANOUT: usize = 4;
+/// The size below which merged files are all of the first tier; each tier above holds files [`FANOUT`]
+/// times larger than the one below.
+const TIER_BASE: u64 = 1 << 20;
+
+/// A merged file's size tier: 0 under [`TIER_BASE`] times [`FANOUT`], then one more for each [`FANOUT`]-fold.
+fn tier(bytes: u64) -> u32 {
+    (bytes.max(TIER_BASE) / TIER_BASE).ilog(FANOUT as u64)
+}
+
+/// Where among `files` (in sequence order, with their `sizes`) the newest merged files of one tier lie, when
+/// there are at least [`FANOUT`] of them back to back (only parts come after them). Merging them as they
+/// come keeps a partition that is still filling at a few files per tier, where merging only every
+/// `merge_parts` merged files let dozens pile up, each opened by every query of the hour in progress.
+fn newest_tier(files: &[(FileName, PathBuf)], sizes: &[u64]) -> Option<std::ops::Range<usize>> {
+    let merged = |i: usize| matches!(files[i].0, FileName::Merged(..));
+    let end = (0..files.len()).rposition(merged)? + 1;
+    let t = tier(sizes[end - 1]);
+    let start = (0..end)
+        .rev()
+        .take_while(|&i| merged(i) && tier(sizes[i]) == t)
+        .last()?;
+    (end - start >= FANOUT).then_some(start..end)
+}
 
 /// What one maintenance run did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -170,6 +198,8 @@ impl Maintenance {
         let unmerged = candidates.len() > 1 || !parts.is_empty();
         let inputs: Vec<&(FileName, PathBuf)> = if merged.len() > s.merge_parts || (complete && unmerged) {
             candidates.iter().collect()
+        } else if let Some(run) = newest_tier(candidates, &sizes[from..]) {
+            candidates[run].iter().collect()
         } else if parts.len() > s.merge_parts {
             // Merged files inside the parts' range (none, unless a merge was interrupted oddly) go in too, so
             // that the output's range covers nothing it does not hold.
@@ -253,5 +283,43 @@ fn remove_input(path: &Path) -> Result<(), StoreError> {
     match fs::remove_file(path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(StoreError::io(path)(e)),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tiers_grow_fourfold_from_a_megabyte() {
+        assert_eq!(tier(0), 0);
+        assert_eq!(tier(4 * TIER_BASE - 1), 0);
+        assert_eq!(tier(4 * TIER_BASE), 1);
+        assert_eq!(tier(16 * TIER_BASE), 2);
+        assert_eq!(tier(LARGE_FILE), 5);
+    }
+
+    #[test]
+    fn the_newest_merged_files_of_one_tier_merge_once_there_are_four() {
+        let mb = TIER_BASE;
+        let files = |names: &[FileName]| -> Vec<(FileName, PathBuf)> {
+            names.iter().map(|&n| (n, PathBuf::from(n.to_string()))).collect()
+        };
+        let m = FileName::Merged;
+        let p = FileName::Part;
+        // Three small merged files after a larger one, and parts: not yet.
+        let f = files(&[m(1, 10), m(11, 12), m(13, 14), m(15, 16), p(17), p(18)]);
+        assert_eq!(newest_tier(&f, &[20 * mb, mb, mb, mb, 1, 1]), None);
+        // A fourth: those four, not the larger one before them nor the parts after.
+        let f = files(&[m(1, 10), m(11, 12), m(13, 14), m(15, 16), m(17, 18), p(19)]);
+        assert_eq!(newest_tier(&f, &[20 * mb, mb, mb, mb, mb, 1]), Some(1..5));
+        // Four of the tier above once those are one: all five, newest last.
+        let sizes = [5 * mb, 6 * mb, 7 * mb, 8 * mb, 4 * mb];
+        let f = files(&[m(1, 2), m(3, 4), m(5, 6), m(7, 8), m(9, 10)]);
+        assert_eq!(newest_tier(&f, &sizes), Some(0..5));
+        // Only parts, or a run broken by a part (left by a merge that was interrupted): nothing.
+        assert_eq!(newest_tier(&files(&[p(1), p(2)]), &[1, 1]), None);
+        let f = files(&[m(1, 2), m(3, 4), p(5), m(6, 7), m(8, 9)]);
+        assert_eq!(newest_tier(&f, &[mb; 5]), None);
     }
 }

@@ -47,7 +47,9 @@ pub struct StoreConfig {
     pub max_buffer_flows: usize,
     /// Free space the store leaves on the file system: below it, nothing is written (the store stalls).
     pub min_free_bytes: u64,
-    /// A partition with more parts than this has them merged into one file.
+    /// A partition with more parts than this has them merged into one file (at a flush a second, the
+    /// default leaves the hour in progress about twenty seconds of parts, which queries read unsorted and
+    /// without lists of their heaviest keys), and one with more merged files than this has them all merged.
     pub merge_parts: usize,
     /// How long after a partition's end its files are merged into one (flows received just before the end
     /// may still be in a buffer).
@@ -63,7 +65,7 @@ impl Default for StoreConfig {
             flush_flows: 1 << 20,
             max_buffer_flows: 4 << 20,
             min_free_bytes: 1 << 30,
-            merge_parts: 32,
+            merge_parts: 8,
             settle: Duration::from_secs(120),
         }
     }

@@ -602,7 +602,8 @@ flush_flows = {flush_flows}
 max_buffer_flows = {max_buffer_flows}
 # Free space left on the file system: below it the store stops writing, and resumes when space returns.
 min_free = {min_free}
-# A partition's parts are merged into one file past this many, or once it is complete and has settled.
+# A partition's parts are merged into one file past this many (and so are its merged files, four of a size
+# at a time), and everything into one file once it is complete and has settled.
 merge_parts = {merge_parts}
 settle = "{settle}"
 

@@ -7,7 +7,7 @@
 //! further back than a table's retention, and the store keeps it all.
 //!
 //! A day that ends in the last [`LIVE`] or later (the UI benchmark's "last hour") is different: a collector
-//! holds its last hour as it flushes and merges, a part a second merged every few dozen, its newest seconds
+//! holds its last hour as it flushes and merges, a part a second merged every few, its newest seconds
 //! still in parts. Parts cut by size would leave that hour in a few large parts instead, read unsorted and
 //! without the files' heavy lists, and merging it all would leave one file a collector never has. So the
 //! last [`LIVE`] of such a day is written as `weir serve` writes: a flush every second of receive time and
