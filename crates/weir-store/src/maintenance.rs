@@ -2,9 +2,9 @@
 //!
 //! Each flush adds a part per partition and table, so a partition collects many small files. Merging
 //! follows three rules: when a partition holds more than `merge_parts` parts, they become one merged file;
-//! when its newest merged files are [`FANOUT`] of one size tier, they become one of the next ([`tier`]);
-//! when it holds more than `merge_parts` merged files, or it is complete (its end is `settle` in the past)
-//! and holds more than one file or a part, everything becomes one merged file. So a partition that is still
+//! when its newest merged files are [`FANOUT`] of one size tier under 256 MiB, they become one of the next
+//! ([`tier`]); when it holds more than [`MANY_MERGED`] merged files, or it is complete (its end is `settle`
+//! in the past) and holds more than one file or a part, everything becomes one merged file. So a partition that is still
 //! filling holds its newest seconds in parts and the rest in a few merged files per tier (every query of
 //! the hour in progress opens each), and each complete partition ends as one merged file (encoded harder
 //! than parts, raw rows in the order of `merge.rs`). Files of a gigabyte or more are left as they are, so
@@ -35,6 +35,11 @@ const FANOUT: usize = 4;
 /// The size below which merged files are all of the first tier; each tier above holds files [`FANOUT`]
 /// times larger than the one below.
 const TIER_BASE: u64 = 1 << 20;
+/// The first tier whose files are not merged by tier (256 MiB and more): a few such files cost a query
+/// little, and merging them again would rewrite a busy collector's flows a third and a fourth time.
+const TOP_TIER: u32 = 4;
+/// More merged files than this in a partition (of tiers that formed no run) are merged all into one.
+const MANY_MERGED: usize = 32;
 
 /// A merged file's size tier: 0 under [`TIER_BASE`] times [`FANOUT`], then one more for each [`FANOUT`]-fold.
 fn tier(bytes: u64) -> u32 {
@@ -49,6 +54,9 @@ fn newest_tier(files: &[(FileName, PathBuf)], sizes: &[u64]) -> Option<std::ops:
     let merged = |i: usize| matches!(files[i].0, FileName::Merged(..));
     let end = (0..files.len()).rposition(merged)? + 1;
     let t = tier(sizes[end - 1]);
+    if t >= TOP_TIER {
+        return None;
+    }
     let start = (0..end)
         .rev()
         .take_while(|&i| merged(i) && tier(sizes[i]) == t)
@@ -196,7 +204,7 @@ impl Maintenance {
         // A complete partition ends as one merged file, even when it holds one part only: merged files are
         // encoded harder and in the raw table's order.
         let unmerged = candidates.len() > 1 || !parts.is_empty();
-        let inputs: Vec<&(FileName, PathBuf)> = if merged.len() > s.merge_parts || (complete && unmerged) {
+        let inputs: Vec<&(FileName, PathBuf)> = if merged.len() > MANY_MERGED || (complete && unmerged) {
             candidates.iter().collect()
         } else if let Some(run) = newest_tier(candidates, &sizes[from..]) {
             candidates[run].iter().collect()
@@ -317,6 +325,9 @@ mod tests {
         let sizes = [5 * mb, 6 * mb, 7 * mb, 8 * mb, 4 * mb];
         let f = files(&[m(1, 2), m(3, 4), m(5, 6), m(7, 8), m(9, 10)]);
         assert_eq!(newest_tier(&f, &sizes), Some(0..5));
+        // Files of 256 MiB and more are left for the partition's end.
+        let f = files(&[m(1, 2), m(3, 4), m(5, 6), m(7, 8)]);
+        assert_eq!(newest_tier(&f, &[300 * mb; 4]), None);
         // Only parts, or a run broken by a part (left by a merge that was interrupted): nothing.
         assert_eq!(newest_tier(&files(&[p(1), p(2)]), &[1, 1]), None);
         let f = files(&[m(1, 2), m(3, 4), p(5), m(6, 7), m(8, 9)]);

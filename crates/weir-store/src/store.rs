@@ -49,7 +49,7 @@ pub struct StoreConfig {
     pub min_free_bytes: u64,
     /// A partition with more parts than this has them merged into one file (at a flush a second, the
     /// default leaves the hour in progress about twenty seconds of parts, which queries read unsorted and
-    /// without lists of their heaviest keys), and one with more merged files than this has them all merged.
+    /// without lists of their heaviest keys).
     pub merge_parts: usize,
     /// How long after a partition's end its files are merged into one (flows received just before the end
     /// may still be in a buffer).
