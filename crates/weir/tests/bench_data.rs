@@ -409,7 +409,7 @@ fn the_store_and_the_parquet_file_hold_the_generated_flows() {
 
 #[test]
 fn a_day_reaching_the_present_ends_as_a_collector_holds_it() {
-    // The day's last seventy minutes come a part a second, merged every few dozen as `weir serve`'s upkeep
+    // The day's last seventy minutes come a part a second, merged every few as `weir serve`'s upkeep
     // merges them: the newest seconds stay in parts, the hour before them sits in merged files, and the
     // hours before those each end as one merged file.
     let now = std::time::SystemTime::now()
