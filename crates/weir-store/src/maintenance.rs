@@ -4,11 +4,11 @@
 //! follows three rules: when a partition holds more than `merge_parts` parts, they become one merged file;
 //! when its newest merged files are [`FANOUT`] of one size tier under 256 MiB, they become one of the next
 //! ([`tier`]); when it holds more than [`MANY_MERGED`] merged files, or it is complete (its end is `settle`
-//! in the past) and holds more than one file or a part, everything becomes one merged file. So a partition that is still
-//! filling holds its newest seconds in parts and the rest in a few merged files per tier (every query of
-//! the hour in progress opens each), and each complete partition ends as one merged file (encoded harder
-//! than parts, raw rows in the order of `merge.rs`). Files of a gigabyte or more are left as they are, so
-//! that a busy hour is not rewritten again and again.
+//! in the past) and holds more than one file or a part, everything becomes one merged file. So a partition
+//! that is still filling holds its newest seconds in parts and the rest in a few merged files per tier
+//! (every query of the hour in progress opens each), and each complete partition ends as one merged file
+//! (encoded harder than parts, raw rows in the order of `merge.rs`). Files of a gigabyte or more are left as
+//! they are, so that a busy hour is not rewritten again and again.
 //!
 //! A merge writes its output first and deletes its inputs after; the output's name gives the range of
 //! sequence numbers it replaces, so a crash in between leaves inputs that readers skip and the next open
