@@ -25,8 +25,10 @@ use hashbrown::DefaultHashBuilder;
 use parquet::file::metadata::KeyValue;
 use weir_query::plan::{DEFAULT_V4_PREFIX, DEFAULT_V6_PREFIX, Metric, NET_KEY_LEN, net, net_key};
 
+/// The subnet pairs' dimensions, as the planner names them.
+pub const PAIRS: &str = "src_net,dst_net";
 /// The dimensions listed, as the planner names them (a tuple joined by commas).
-pub const LISTS: [&str; 3] = ["src_addr", "dst_addr", "src_net,dst_net"];
+pub const LISTS: [&str; 3] = ["src_addr", "dst_addr", PAIRS];
 /// Bytes of a subnet pair's key: its two network keys.
 const KEY_LEN: usize = 2 * NET_KEY_LEN;
 /// The heaviest addresses kept by each metric.
@@ -84,7 +86,7 @@ impl Sums {
     /// only if `pairs`.
     fn for_list(name: &str, has: impl Fn(&str) -> bool, pairs: bool) -> Option<Sums> {
         match name {
-            "src_net,dst_net" => (pairs
+            PAIRS => (pairs
                 && ["src_addr", "src_mask", "dst_addr", "dst_mask"]
                     .into_iter()
                     .all(has))
@@ -274,7 +276,7 @@ fn encode(list: &List) -> String {
 /// Bytes of each key of the listed dimension `name` (one of [`LISTS`]).
 fn key_len(name: &str) -> usize {
     match name {
-        "src_net,dst_net" => KEY_LEN,
+        PAIRS => KEY_LEN,
         _ => 16,
     }
 }

@@ -83,7 +83,7 @@ fn read(path: &Path) -> Option<Vec<Option<List>>> {
 /// text.
 fn values(name: &str, key: &[u8]) -> Option<Vec<Value>> {
     match name {
-        "src_net,dst_net" => {
+        heavy::PAIRS => {
             let (src, dst) = key.split_at_checked(NET_KEY_LEN)?;
             let text = |k: &[u8]| net_from_key(k).map(|(addr, len)| Value::Str(format!("{addr}/{len}")));
             Some(vec![text(src)?, text(dst)?])
