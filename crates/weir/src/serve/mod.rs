@@ -23,7 +23,7 @@ mod sink;
 mod tcp_connection;
 mod tcp_listener;
 mod ui;
-mod upkeep;
+pub(crate) mod upkeep;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

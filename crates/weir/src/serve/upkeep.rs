@@ -12,7 +12,7 @@ use weir_store::{Maintenance, now_ns};
 
 /// How often merges and retention are looked at. Parts pile up at one per second and table partition at
 /// most, so this keeps a partition within a few dozen files.
-const INTERVAL: Duration = Duration::from_secs(15);
+pub(crate) const INTERVAL: Duration = Duration::from_secs(15);
 
 /// Starts the thread; it ends when `stop` is dropped or sent to, after the run in progress.
 pub fn spawn(maintenance: Maintenance, stop: Receiver<()>) -> io::Result<JoinHandle<()>> {

@@ -10,8 +10,9 @@
 //! holds its last hour as it flushes and merges, a part a second merged every few, its newest seconds
 //! still in parts. Parts cut by size would leave that hour in a few large parts instead, read unsorted and
 //! without the files' heavy lists, and merging it all would leave one file a collector never has. So the
-//! last [`LIVE`] of such a day is written as `weir serve` writes: a flush every second of receive time and
-//! the upkeep's maintenance every [`UPKEEP`], its clock the flows' receive times.
+//! last [`LIVE`] of such a day is written as `weir serve` writes: a flush every `flush_interval` of receive
+//! time (the store's default) and the upkeep's maintenance every [`upkeep::INTERVAL`], its clock the flows'
+//! receive times.
 
 use std::path::Path;
 use std::time::Duration;
@@ -22,13 +23,11 @@ use weir_flow::time::NANOS_PER_SEC;
 use weir_query::plan::Table;
 use weir_store::{Store, StoreConfig, now_ns};
 
+use crate::serve::upkeep;
+
 /// The stretch at the end of a day that reaches the present written as a collector writes it: the last hour,
 /// and the minutes before it that a query of the last hour may begin in.
 const LIVE: u64 = 70 * 60 * NANOS_PER_SEC;
-/// How often `weir serve` flushes.
-const FLUSH: u64 = NANOS_PER_SEC;
-/// How often `weir serve`'s upkeep looks for parts to merge (`serve::upkeep`).
-const UPKEEP: u64 = 15 * NANOS_PER_SEC;
 
 /// The store being filled.
 #[derive(Debug)]
@@ -39,6 +38,13 @@ pub struct StoreOutput {
     live_from: u64,
     /// In that stretch: the receive time of the last flush, and of the last maintenance.
     live: Option<(u64, u64)>,
+    /// How often `weir serve` flushes and its upkeep merges, in nanoseconds.
+    flush_every: u64,
+    upkeep_every: u64,
+}
+
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
 impl StoreOutput {
@@ -72,6 +78,8 @@ impl StoreOutput {
             dir: name,
             live_from,
             live: None,
+            flush_every: nanos(StoreConfig::default().flush_interval),
+            upkeep_every: nanos(upkeep::INTERVAL),
         })
     }
 
@@ -85,7 +93,7 @@ impl StoreOutput {
                 if at >= self.live_from
                     && self
                         .live
-                        .is_none_or(|(flushed, _)| at >= flushed.saturating_add(FLUSH))
+                        .is_none_or(|(flushed, _)| at >= flushed.saturating_add(self.flush_every))
                 {
                     self.append(&run)?;
                     run.clear();
@@ -111,7 +119,7 @@ impl StoreOutput {
                 self.maintain(u64::MAX)?;
                 at
             }
-            Some((_, maintained)) if at >= maintained.saturating_add(UPKEEP) => {
+            Some((_, maintained)) if at >= maintained.saturating_add(self.upkeep_every) => {
                 self.maintain(at)?;
                 at
             }
