@@ -163,12 +163,7 @@ fn top_n_by_total_ranks_keys_and_puts_the_rest_in_other() {
     let answer = f.ask(&q);
     assert_eq!(answer.table, "flows");
     assert_eq!(answer.columns, ["src_addr", "bytes"]);
-    let mut want: Vec<Vec<Value>> = leaders
-        .iter()
-        .map(|(k, v)| vec![k[0].clone(), Value::U64(*v)])
-        .collect();
-    want.push(vec![Value::Null, Value::U64(rest)]);
-    assert_eq!(answer.rows, want);
+    assert_eq!(answer.rows, top_rows(&leaders, rest));
 
     let rate = f.ask(&Query::new(RANGE, top_kind(Unit::Rate)));
     assert_eq!(rate.columns, ["src_addr", "bps"]);
@@ -202,16 +197,7 @@ fn keys_of_several_integer_fields_are_ranked_and_read_back_whole() {
             RANGE,
             top(dims.clone(), Metric::Bytes, Unit::Total, Agg::Total, None, 4),
         );
-        let mut want: Vec<Vec<Value>> = leaders
-            .iter()
-            .map(|(k, v)| k.iter().cloned().chain([Value::U64(*v)]).collect())
-            .collect();
-        want.push(
-            std::iter::repeat_n(Value::Null, dims.len())
-                .chain([Value::U64(rest)])
-                .collect(),
-        );
-        assert_eq!(f.ask(&q).rows, want, "{dims:?}");
+        assert_eq!(f.ask(&q).rows, top_rows(&leaders, rest), "{dims:?}");
     }
     assert!(
         f.all.iter().any(|r| r.dst_as == 4_200_000_000),
@@ -279,12 +265,7 @@ fn top_addresses_are_ranked_among_the_files_heaviest_and_every_key_when_those_ma
         answer.statements
     );
     let (leaders, rest) = ranked(sums_by(&f.batch, &f.all, &[Field::src_addr], bytes), 5);
-    let mut want: Vec<Vec<Value>> = leaders
-        .iter()
-        .map(|(k, v)| vec![k[0].clone(), Value::U64(*v)])
-        .collect();
-    want.push(vec![Value::Null, Value::U64(rest)]);
-    assert_eq!(answer.rows, want);
+    assert_eq!(answer.rows, top_rows(&leaders, rest));
 
     // The top thousand of 10/8, where nearly every address has a flow of its own: the lists hold fewer of
     // them, or the last has less than an address outside them may have, so every key is ranked.
@@ -367,6 +348,18 @@ fn totals(per_key: &HashMap<String, (Vec<Value>, Vec<u64>)>) -> HashMap<String, 
     per_key
         .iter()
         .map(|(t, (k, s))| (t.clone(), (k.clone(), s.iter().sum())))
+        .collect()
+}
+
+/// The rows of a top-N: each leading key with its value, then Other with `rest`.
+fn top_rows(leaders: &[(Vec<Value>, u64)], rest: u64) -> Vec<Vec<Value>> {
+    let width = leaders.first().map_or(1, |(k, _)| k.len());
+    leaders
+        .iter()
+        .map(|(k, v)| [k.clone(), vec![Value::U64(*v)]].concat())
+        .chain([std::iter::repeat_n(Value::Null, width)
+            .chain([Value::U64(rest)])
+            .collect()])
         .collect()
 }
 
@@ -909,12 +902,7 @@ fn subnet_pairs_in_either_order_are_ranked_and_split_as_the_flows_sum() {
                 other: true,
             }),
         );
-        let mut want: Vec<Vec<Value>> = top
-            .iter()
-            .map(|(k, v)| [k.clone(), vec![Value::U64(*v)]].concat())
-            .collect();
-        want.push(vec![Value::Null, Value::Null, Value::U64(rest)]);
-        assert_eq!(f.ask_raw(&q).rows, want, "{dims:?}");
+        assert_eq!(f.ask_raw(&q).rows, top_rows(&top, rest), "{dims:?}");
 
         let q = Query::new(
             range,

@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::server::{FREE_PORTS, get, lines};
+use common::server::{FREE_PORTS, get, lines, metric_at};
 use common::{TempDir, query, weir};
 
 /// The simulated exporters' addresses and what each speaks.
@@ -84,22 +84,15 @@ fn demo_exporters_reach_the_store_in_every_dialect_and_stop_on_sigint() {
     // machine sends fewer a second.
     thread::sleep(Duration::from_secs(2));
     let deadline = Instant::now() + Duration::from_secs(30);
-    let metrics = loop {
-        let metrics = get(&http, "/metrics");
-        let stored = metrics
-            .lines()
-            .find_map(|l| l.strip_prefix("weir_store_flows_acknowledged_total "))
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(0);
+    loop {
+        let stored = metric_at(&http, "weir_store_flows_acknowledged_total").unwrap_or(0);
         if stored > 1000 {
-            break metrics;
+            break;
         }
-        assert!(
-            Instant::now() < deadline,
-            "{stored} flows stored in 30 s:\n{metrics}"
-        );
+        assert!(Instant::now() < deadline, "{stored} flows stored in 30 s");
         thread::sleep(Duration::from_millis(200));
-    };
+    }
+    let metrics = get(&http, "/metrics");
     for (series, what) in [
         ("weir_exporter_sequence_gaps_total", "sequence gaps"),
         ("weir_exporter_errors_total", "decoding errors"),
